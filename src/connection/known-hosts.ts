@@ -1,0 +1,49 @@
+import { createHmac } from 'node:crypto';
+import { appendFile, readFile } from 'node:fs/promises';
+
+export interface KnownKey {
+  type: string;
+  blob: string; // base64 of the wire-format key
+}
+
+/** The name OpenSSH stores: `host` on port 22, `[host]:port` otherwise. */
+export function knownHostsName(host: string, port: number): string {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+
+function matchesName(field: string, name: string): boolean {
+  if (field.startsWith('|1|')) {
+    const [, , salt, hash] = field.split('|');
+    if (!salt || !hash) return false;
+    return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
+  }
+  return field.split(',').includes(name);
+}
+
+/** Keys recorded for `name` in an OpenSSH known_hosts file (missing file: none). */
+export async function knownKeys(file: string, name: string): Promise<KnownKey[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const keys: KnownKey[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith('@')) continue;
+    const [names, type, blob] = line.split(/\s+/);
+    if (names && type && blob && matchesName(names, name)) keys.push({ type, blob });
+  }
+  return keys;
+}
+
+export async function rememberKey(file: string, name: string, key: KnownKey): Promise<void> {
+  await appendFile(file, `${name} ${key.type} ${key.blob}\n`, { mode: 0o600 });
+}
+
+/** The key type named inside a wire-format public key blob. */
+export function keyType(blob: Buffer): string {
+  const len = blob.readUInt32BE(0);
+  return blob.subarray(4, 4 + len).toString('ascii');
+}

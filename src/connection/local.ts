@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { ShellSession } from './shell-session.js';
+import { UnreachableError, type Connection, type ConnectionStats, type ExecOptions, type ExecResult } from './types.js';
+
+/** `fabric_connection: local`: the same long-lived-shell protocol, on the controller. */
+export class LocalConnection implements Connection {
+  readonly stats: ConnectionStats = { execs: 0, uploads: 0 };
+  private readonly session: ShellSession;
+
+  constructor(readonly host: string) {
+    this.session = new ShellSession(
+      async () => {
+        const child = spawn('/bin/sh', [], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const closed = new Promise<string>((res) => {
+          child.on('exit', (code, sig) => res(`local shell exited (${sig ?? code})`));
+          child.on('error', (e) => res(e.message));
+        });
+        return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, kill: () => child.kill('SIGKILL'), closed };
+      },
+      (why) => new UnreachableError(host, why),
+    );
+  }
+
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult> {
+    this.stats.execs++;
+    return this.session.exec(script, opts);
+  }
+
+  async upload(content: Buffer, remotePath: string): Promise<void> {
+    this.stats.uploads++;
+    await writeFile(remotePath, content);
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}

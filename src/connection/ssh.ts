@@ -1,0 +1,161 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import { keyType, knownHostsName, knownKeys, rememberKey, type KnownKey } from './known-hosts.js';
+import { ShellSession, type ShellPipes } from './shell-session.js';
+import {
+  HostKeyError,
+  UnreachableError,
+  type Connection,
+  type ConnectionStats,
+  type ExecOptions,
+  type ExecResult,
+} from './types.js';
+
+export interface SshTarget {
+  host: string; // inventory name, for messages
+  address: string;
+  port: number;
+  user: string;
+  keyFile?: string;
+  knownHostsFile: string;
+  acceptNewHostKeys: boolean;
+  connectTimeoutMs: number;
+  /** argv of a local command whose stdio is the TCP stream (%h, %p substituted); no shell. */
+  proxyCommand?: string[];
+}
+
+/** Keepalive every 5 s, 3 misses: a dead host is declared unreachable within about 15 s. */
+const KEEPALIVE_MS = 5000;
+const KEEPALIVE_MISSES = 3;
+
+function defaultKey(): string | undefined {
+  for (const f of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
+    const p = join(homedir(), '.ssh', f);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+function proxySocket(argv: string[], t: SshTarget): Duplex {
+  const [cmd, ...args] = argv.map((a) => a.replace(/%h/g, t.address).replace(/%p/g, String(t.port)));
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  child.on('exit', (code) => {
+    if (code) sock.destroy(new Error(`proxy command ${cmd} exited ${code}: ${stderr.trim()}`));
+  });
+  child.on('error', (e) => sock.destroy(e));
+  sock.on('close', () => child.kill());
+  return sock;
+}
+
+/** One SSH connection per host per run: a long-lived shell for commands, SFTP for files. */
+export class SshConnection implements Connection {
+  readonly stats: ConnectionStats = { execs: 0, uploads: 0 };
+  readonly host: string;
+  private readonly ssh = new NodeSSH();
+  private readonly session: ShellSession;
+  private sftp: Promise<SFTPWrapper> | undefined;
+  private brokenWhy: string | undefined;
+
+  private constructor(private readonly target: SshTarget) {
+    this.host = target.host;
+    this.session = new ShellSession(
+      () => this.openShell(),
+      (why) => new UnreachableError(this.host, this.brokenWhy ?? why),
+    );
+  }
+
+  static async connect(target: SshTarget): Promise<SshConnection> {
+    const c = new SshConnection(target);
+    await c.handshake();
+    return c;
+  }
+
+  private async handshake(): Promise<void> {
+    const t = this.target;
+    const name = knownHostsName(t.address, t.port);
+    const known = await knownKeys(t.knownHostsFile, name);
+    let refused: string | undefined;
+    let learned: KnownKey | undefined;
+    const keyFile = t.keyFile ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultKey());
+    try {
+      await this.ssh.connect({
+        host: t.address,
+        port: t.port,
+        username: t.user,
+        privateKeyPath: keyFile,
+        agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
+        readyTimeout: t.connectTimeoutMs,
+        keepaliveInterval: KEEPALIVE_MS,
+        keepaliveCountMax: KEEPALIVE_MISSES,
+        sock: t.proxyCommand ? proxySocket(t.proxyCommand, t) : undefined,
+        // Offer only the key types we know for this host, so a host with several keys is judged on a known one.
+        algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
+        hostVerifier: (key: Buffer) => {
+          const seen: KnownKey = { type: keyType(key), blob: key.toString('base64') };
+          if (known.some((k) => k.blob === seen.blob)) return true;
+          if (known.length) {
+            refused = `host key for ${t.host} (${name}) has CHANGED: refusing to connect (possible impersonation); fix ${t.knownHostsFile}`;
+            return false;
+          }
+          if (!t.acceptNewHostKeys) {
+            refused = `host key for ${t.host} (${name}) is unknown: not in ${t.knownHostsFile} (run with --accept-new-host-keys to trust it)`;
+            return false;
+          }
+          learned = seen;
+          return true;
+        },
+      });
+    } catch (e) {
+      if (refused) throw new HostKeyError(t.host, refused);
+      throw new UnreachableError(t.host, `cannot connect to ${t.user}@${name}: ${(e as Error).message}`);
+    }
+    if (learned) await rememberKey(t.knownHostsFile, name, learned);
+    const client = this.ssh.connection!;
+    client.on('error', (e: Error) => (this.brokenWhy ??= `connection to ${t.host} lost: ${e.message}`));
+    client.on('close', () => (this.brokenWhy ??= `connection to ${t.host} closed`));
+  }
+
+  private openShell(): Promise<ShellPipes> {
+    const client = this.ssh.connection;
+    if (!client || this.brokenWhy) return Promise.reject(new UnreachableError(this.host, this.brokenWhy ?? 'not connected'));
+    return new Promise((resolve, reject) => {
+      client.exec('exec /bin/sh', (err: Error | undefined, ch: ClientChannel) => {
+        if (err) return reject(new UnreachableError(this.host, `cannot open a shell on ${this.host}: ${err.message}`));
+        const closed = new Promise<string>((res) => {
+          ch.on('close', () => res(this.brokenWhy ?? `shell on ${this.host} closed`));
+          client.once('close', () => res(this.brokenWhy ?? `connection to ${this.host} closed`));
+        });
+        resolve({ stdin: ch, stdout: ch, stderr: ch.stderr, kill: () => ch.close(), closed });
+      });
+    });
+  }
+
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult> {
+    this.stats.execs++;
+    return this.session.exec(script, opts);
+  }
+
+  async upload(content: Buffer, remotePath: string): Promise<void> {
+    this.stats.uploads++;
+    this.sftp ??= this.ssh.requestSFTP();
+    const sftp = await this.sftp;
+    await new Promise<void>((resolve, reject) =>
+      sftp.writeFile(remotePath, content, (err) =>
+        err ? reject(this.brokenWhy ? new UnreachableError(this.host, this.brokenWhy) : err) : resolve(),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
+    this.ssh.dispose();
+  }
+}

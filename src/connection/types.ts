@@ -1,0 +1,46 @@
+export interface ExecResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Kill the shell (and start a fresh one) when the command takes longer. */
+  timeoutMs?: number;
+}
+
+/** Counters a test or the benchmark reads to assert round trips. */
+export interface ConnectionStats {
+  execs: number;
+  uploads: number;
+}
+
+/**
+ * One live connection to one host for the whole run. The executor opens it once;
+ * modules reach it only through their ModuleContext.
+ */
+export interface Connection {
+  readonly host: string;
+  readonly stats: ConnectionStats;
+  /** Runs a shell script through the host's long-lived shell: one round trip. */
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Writes bytes to remotePath (not atomic by itself: see modules/lib/atomic.ts). */
+  upload(content: Buffer, remotePath: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A host could not be reached or the connection broke: the host is unreachable. */
+export class UnreachableError extends Error {
+  constructor(
+    readonly host: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** The host's identity did not match what we know: never run anything there. */
+export class HostKeyError extends UnreachableError {
+  override name = 'HostKeyError';
+}

@@ -1,0 +1,87 @@
+import type { ExecOptions, ExecResult } from '../connection/types.js';
+
+export type Vars = Record<string, unknown>;
+
+/** What a fact round trip returns (see src/run/facts.ts). */
+export interface Facts {
+  os_family: string; // Debian, Darwin, RedHat, ...
+  distribution: string;
+  distribution_version: string;
+  kernel: string;
+  architecture: string;
+  hostname: string;
+  default_ipv4: { address?: string; interface?: string; gateway?: string };
+  all_ipv4_addresses: string[];
+  has_systemd: boolean;
+  pkg_mgr: string; // apt, dnf, brew, unknown
+}
+
+export interface FileDiff {
+  path?: string;
+  before?: string;
+  after?: string;
+}
+
+export interface ModuleResult {
+  changed: boolean;
+  failed?: boolean;
+  skipped?: boolean;
+  msg?: string;
+  diff?: FileDiff[];
+  /** Command-like results (registered as stdout/stderr/rc). */
+  stdout?: string;
+  stderr?: string;
+  rc?: number;
+  /** set_fact and friends: variables to set on the host (set_fact precedence). */
+  facts?: Vars;
+  [key: string]: unknown;
+}
+
+/** Checks done before any host is touched (files exist, templates parse). */
+export interface StaticContext {
+  /** Absolute path of a role/playbook file under files/ or templates/; throws InputError when missing. */
+  resolveFile(kind: 'files' | 'templates', src: string): string;
+  /** Throws InputError when the Handlebars template text does not parse. */
+  checkTemplate(text: string, where: string): void;
+}
+
+/** Everything a module may do to its host; the module never sees the connection. */
+export interface ModuleContext extends StaticContext {
+  readonly host: string; // inventory name
+  readonly check: boolean;
+  readonly diff: boolean;
+  /** The host's merged variables for this task (templating already applied to args). */
+  readonly vars: Vars;
+  /** One round trip through the host's long-lived shell; become (sudo) is applied here. */
+  exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Raw SFTP write; use modules/lib/atomic.ts for destination files. */
+  upload(content: Buffer, remotePath: string): Promise<void>;
+  /** Facts of the host, gathered once per run on first use (one round trip). */
+  facts(): Promise<Facts>;
+  /** Renders a Handlebars template with this host's variables. */
+  render(text: string, where: string): string;
+  /** Evaluates a bare condition expression (assert's `that`). */
+  evaluate(expr: string): unknown;
+}
+
+export interface ModuleDef<A = Record<string, unknown>> {
+  name: string;
+  /** JSON schema of the arguments, checked with ajv for every task before any host is touched. */
+  schema: Record<string, unknown>;
+  /** `command: ls /` puts the free-form string into this argument. */
+  freeForm?: string;
+  /** Runs on the controller only and never needs the connection (debug, set_fact, assert, fail). */
+  controllerOnly?: boolean;
+  /**
+   * Runs arbitrary commands, so check mode cannot predict it: in --check it is skipped unless
+   * the task says `changed_when: false` or `check_mode: false`.
+   */
+  arbitraryCommand?: boolean;
+  /** Extra static checks beyond the schema (src files exist, template parses, argument combos). */
+  validate?(args: A, ctx: StaticContext): void;
+  run(args: A, ctx: ModuleContext): Promise<ModuleResult>;
+}
+
+export function defineModule<A>(def: ModuleDef<A>): ModuleDef<A> {
+  return def;
+}
