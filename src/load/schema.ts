@@ -1,0 +1,104 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { InputError, type SourcePos } from '../errors.js';
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
+const compiled = new WeakMap<object, ValidateFunction>();
+
+export function compileSchema(schema: object): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+/** The closest candidate to a mistyped name, if it is close enough to be a typo. */
+export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const dd = distance(name.toLowerCase(), c.toLowerCase());
+    if (dd < bestD) [best, bestD] = [c, dd];
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/** Where a value lives, for errors: a position finder over the YAML file plus the base path. */
+export interface Locator {
+  posAt(path: ReadonlyArray<string | number>): SourcePos;
+  keyPosAt(path: ReadonlyArray<string | number>): SourcePos;
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (!pointer) return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+/** One readable line per schema violation, placed at the key or value it concerns. */
+function toInputError(e: ErrorObject, loc: Locator, base: ReadonlyArray<string | number>, what: string): InputError {
+  const path = [...base, ...pointerToPath(e.instancePath)];
+  const at = path.length ? `${what} '${path.slice(base.length).join('.') || path[path.length - 1]}'` : what;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const guess = didYouMean(key, allowed);
+      return new InputError(
+        `unknown key '${key}' in ${at}`,
+        loc.keyPosAt([...path, key]),
+        guess ? `did you mean '${guess}'?` : allowed.length ? `allowed: ${allowed.join(', ')}` : undefined,
+      );
+    }
+    case 'required':
+      return new InputError(`${at} is missing required key '${(e.params as { missingProperty: string }).missingProperty}'`, loc.posAt(path));
+    case 'enum':
+      return new InputError(
+        `${at} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(e.data)}`,
+        loc.posAt(path),
+      );
+    case 'type':
+      return new InputError(`${at} must be ${(e.params as { type: string }).type}, not ${JSON.stringify(e.data)}`, loc.posAt(path));
+    default:
+      return new InputError(`${at} ${e.message ?? 'is invalid'}`, loc.posAt(path));
+  }
+}
+
+/**
+ * Validates value against schema; returns InputErrors (empty when valid). `oneOf`/`anyOf` noise is
+ * dropped in favour of the most specific messages.
+ */
+export function schemaErrors(
+  schema: object,
+  value: unknown,
+  loc: Locator,
+  base: ReadonlyArray<string | number> = [],
+  what = 'value',
+): InputError[] {
+  const validate = compileSchema(schema);
+  if (validate(value)) return [];
+  const errs = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+  const seen = new Set<string>();
+  const out: InputError[] = [];
+  for (const e of errs.length ? errs : validate.errors ?? []) {
+    const ie = toInputError(e, loc, base, what);
+    if (!seen.has(ie.located)) {
+      seen.add(ie.located);
+      out.push(ie);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { InputError, InputErrors, type SourcePos } from '../errors.js';
+
+/** A parsed YAML file that can say where any of its values came from. */
+export interface YamlFile {
+  path: string; // as shown to the user (relative to cwd when inside it)
+  text: string;
+  doc: Document.Parsed;
+  value: unknown;
+  /** Position of the node at a path of keys/indices (the nearest existing ancestor if absent). */
+  posAt(path: ReadonlyArray<string | number>): SourcePos;
+  /** Position of the key (not the value) at path, for unknown-key errors. */
+  keyPosAt(path: ReadonlyArray<string | number>): SourcePos;
+}
+
+export function displayPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r && !r.startsWith('..') ? r : p;
+}
+
+/**
+ * YAML 1.2 core schema: `yes`/`no` stay strings (Ansible's YAML 1.1 coercion is a top complaint).
+ * Duplicate keys are errors. Every error carries file:line:col.
+ */
+export function parseYaml(path: string, text: string): YamlFile {
+  const shown = displayPath(path);
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, schema: 'core', uniqueKeys: true, prettyErrors: false });
+  const toPos = (offset: number): SourcePos => {
+    const { line, col } = lc.linePos(offset);
+    return { file: shown, line, col };
+  };
+  if (doc.errors.length) {
+    throw new InputErrors(
+      doc.errors.map((e) => new InputError(`YAML syntax: ${e.message.split('\n')[0]}`, toPos(e.pos[0]))),
+    );
+  }
+  const nodeAt = (path: ReadonlyArray<string | number>, wantKey: boolean): number => {
+    let node: unknown = doc.contents;
+    let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+    for (const k of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === k);
+        if (!pair) break;
+        const key = pair.key as Node | null;
+        const val = pair.value as Node | null;
+        offset = (wantKey && k === path[path.length - 1] ? key?.range?.[0] : val?.range?.[0] ?? key?.range?.[0]) ?? offset;
+        node = pair.value;
+      } else if (isSeq(node) && typeof k === 'number') {
+        const item = node.items[k] as Node | undefined;
+        if (!item) break;
+        offset = item.range?.[0] ?? offset;
+        node = item;
+      } else break;
+    }
+    return offset;
+  };
+  return {
+    path: shown,
+    text,
+    doc,
+    value: doc.toJS({ maxAliasCount: 100 }),
+    posAt: (p) => toPos(nodeAt(p, false)),
+    keyPosAt: (p) => toPos(nodeAt(p, true)),
+  };
+}
+
+export function readYamlFile(path: string, ref?: SourcePos): YamlFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${displayPath(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, ref);
+  }
+  return parseYaml(path, text);
+}
+
+/** A few lines around pos with a caret under the column, printed under an error. */
+export function codeFrame(file: YamlFile, pos: SourcePos): string {
+  const lines = file.text.split('\n');
+  const from = Math.max(0, pos.line - 3);
+  const to = Math.min(lines.length, pos.line + 1);
+  const out: string[] = [];
+  for (let i = from; i < to; i++) {
+    const n = String(i + 1).padStart(4);
+    out.push(`${i + 1 === pos.line ? '>' : ' '}${n} | ${lines[i]}`);
+    if (i + 1 === pos.line) out.push(`      | ${' '.repeat(Math.max(0, pos.col - 1))}^`);
+  }
+  return out.join('\n');
+}
