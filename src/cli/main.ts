@@ -1,0 +1,43 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, InputError, InputErrors } from '../errors.js';
+import { printInputErrors } from './output.js';
+
+const VERSION = '0.1.0';
+
+/** Builds the CLI; subcommands import their implementation lazily so `--help` and start-up stay fast. */
+export function buildProgram(): Command {
+  const program = new Command('fabric')
+    .description('Ansible-style playbook runner over persistent SSH')
+    .version(VERSION, '--version')
+    .exitOverride()
+    .showHelpAfterError();
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  const [{ registerPlayCommands }, { registerInventoryCommands }, { registerLabCommands }] = await Promise.all([
+    import('./play.js'),
+    import('./inventory.js'),
+    import('./lab.js'),
+  ]);
+  registerPlayCommands(program);
+  registerInventoryCommands(program);
+  registerLabCommands(program);
+  let code: number = EXIT.ok;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    code = typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help / --version exit 0; a usage mistake is bad input.
+      code = e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    } else if (e instanceof InputError || e instanceof InputErrors) {
+      code = printInputErrors(e);
+    } else {
+      process.stderr.write(`internal error: ${(e as Error).stack ?? e}\n`);
+      code = EXIT.internal;
+    }
+  }
+  return code;
+}
