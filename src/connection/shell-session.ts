@@ -11,6 +11,11 @@ export interface ShellPipes {
   kill(): void;
   /** Resolves when the shell is gone (exited, killed or its transport broke). */
   closed: Promise<string>;
+  /**
+   * kill() does not reach the shell's children (a remote shell): after a timeout, the next shell
+   * kills the old shell's process group (sshd makes each session shell a group leader).
+   */
+  killGroupFromNextShell?: boolean;
 }
 
 interface Pending {
@@ -21,6 +26,7 @@ interface Pending {
 }
 
 const US = '\x1f'; // unit separator frames the end marker; never produced by normal output
+const PID_LINE = /^\x1fPID(\d+)\x1f\n/;
 
 /**
  * Runs commands one after another through one long-lived `sh`, instead of a new
@@ -35,6 +41,11 @@ export class ShellSession {
   private queue: Promise<unknown> = Promise.resolve();
   private current: Pending | undefined;
   private dead: Error | undefined;
+  /** The shell's pid, announced as its first output line. */
+  private shellPid: number | undefined;
+  private pidPending = false;
+  /** Process group of a shell dropped after a timeout, killed first thing in the next shell. */
+  private staleGroup: number | undefined;
 
   constructor(
     private readonly open: () => Promise<ShellPipes>,
@@ -65,11 +76,20 @@ export class ShellSession {
     this.pipes = pipes;
     this.out = '';
     this.err = '';
+    this.shellPid = undefined;
+    this.pidPending = !!pipes.killGroupFromNextShell;
     pipes.stdout.setEncoding('utf8');
     pipes.stderr.setEncoding('utf8');
     pipes.stdout.on('data', (d: string) => {
       if (this.pipes !== pipes) return;
       this.out += d;
+      if (this.pidPending) {
+        const m = PID_LINE.exec(this.out);
+        if (!m) return; // the pid line comes first; wait for all of it
+        this.shellPid = Number(m[1]);
+        this.pidPending = false;
+        this.out = this.out.slice(m[0].length);
+      }
       this.settle();
     });
     pipes.stderr.on('data', (d: string) => {
@@ -78,6 +98,9 @@ export class ShellSession {
       this.settle();
     });
     pipes.stdin.on('error', () => undefined); // reported through `closed`
+    if (this.staleGroup) pipes.stdin.write(`kill -s KILL -- -${this.staleGroup} 2>/dev/null\n`);
+    this.staleGroup = undefined;
+    if (this.pidPending) pipes.stdin.write(`printf '\\037PID%d\\037\\n' $$\n`);
     void pipes.closed.then((why) => {
       if (this.pipes !== pipes) return;
       this.pipes = undefined;
@@ -107,6 +130,7 @@ export class ShellSession {
           // A hung command: drop this shell; the next exec opens a fresh one.
           this.current = undefined;
           this.pipes = undefined;
+          if (pipes.killGroupFromNextShell) this.staleGroup = this.shellPid;
           pipes.kill();
           resolve({ rc: 124, stdout: this.out, stderr: `${this.err}command timed out after ${opts.timeoutMs} ms` });
         }, opts.timeoutMs);

@@ -133,7 +133,9 @@ export class SshConnection implements Connection {
           ch.on('close', () => res(this.brokenWhy ?? `shell on ${this.host} closed`));
           client.once('close', () => res(this.brokenWhy ?? `connection to ${this.host} closed`));
         });
-        resolve({ stdin: ch, stdout: ch, stderr: ch.stderr, kill: () => ch.close(), closed });
+        // Closing the channel leaves a hung command running (sshd refuses signal requests for root
+        // sessions without privsep): the session kills the shell's process group from the next shell.
+        resolve({ stdin: ch, stdout: ch, stderr: ch.stderr, kill: () => ch.close(), closed, killGroupFromNextShell: true });
       });
     });
   }
