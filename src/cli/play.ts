@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { EXIT, InputError } from '../errors.js';
+import type { Vars } from '../modules/types.js';
+
+export interface PlayFlags {
+  inventory: string;
+  limit?: string;
+  tags?: string[];
+  skipTags?: string[];
+  check?: boolean;
+  diff?: boolean;
+  extraVars?: string[];
+  forks: string;
+  listHosts?: boolean;
+  listTasks?: boolean;
+  listTags?: boolean;
+  json?: boolean;
+  verbose: number;
+  timeout: string;
+  acceptNewHostKeys?: boolean;
+  askBecomePass?: boolean;
+}
+
+const DEFAULT_PLAYBOOK = 'playbooks/site.yml';
+export const DEFAULT_INVENTORY = 'inventory/hosts.yml';
+
+/** `site.yml` works from the repo root as operators type it: looked up in playbooks/ when not found as given. */
+export function resolvePlaybook(p: string): string {
+  if (existsSync(p)) return p;
+  const inDir = join('playbooks', p);
+  if (existsSync(inDir)) return inDir;
+  if (existsSync(`${inDir}.yml`)) return `${inDir}.yml`;
+  throw new InputError(`playbook '${p}' not found (also looked for ${inDir})`);
+}
+
+/** `-e k=v k2=v2`, `-e @file.yml`, `-e '{"k": 1}'`: later wins, like Ansible. */
+export function parseExtraVars(values: string[] = []): Vars {
+  const out: Vars = {};
+  for (const v of values) {
+    if (v.startsWith('@')) {
+      const file = v.slice(1);
+      if (!existsSync(file)) throw new InputError(`extra vars file '${file}' not found`);
+      const data = parseYaml(readFileSync(file, 'utf8'), { schema: 'core' }) as unknown;
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InputError(`extra vars file '${file}' must hold a mapping`);
+      Object.assign(out, data);
+    } else if (v.trimStart().startsWith('{')) {
+      Object.assign(out, parseYaml(v, { schema: 'core' }) as Vars);
+    } else {
+      for (const pair of v.split(/\s+/).filter(Boolean)) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new InputError(`extra var '${pair}' must be key=value`);
+        out[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+    }
+  }
+  return out;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const count = (_: string, prev: number) => prev + 1;
+
+function addRunOptions(cmd: Command): Command {
+  return cmd
+    .option('-i, --inventory <file>', 'inventory file', DEFAULT_INVENTORY)
+    .option('-l, --limit <pattern>', 'further limit hosts to this pattern')
+    .option('-t, --tags <tags>', 'only run tasks with these tags (comma separated, repeatable)', collect)
+    .option('--skip-tags <tags>', 'skip tasks with these tags', collect)
+    .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a YAML/JSON mapping (repeatable)', collect);
+}
+
+export function registerPlayCommands(program: Command): void {
+  addRunOptions(
+    program
+      .command('play')
+      .description('run playbooks against the inventory')
+      .argument('[playbooks...]', 'playbook files (default playbooks/site.yml; bare names are looked up in playbooks/)'),
+  )
+    .option('-C, --check', "don't change anything; report what would change")
+    .option('-D, --diff', 'show differences of files and state')
+    .option('-f, --forks <n>', 'hosts worked on in parallel', '20')
+    .option('--list-hosts', 'list the hosts each play targets, then exit')
+    .option('--list-tasks', 'list the tasks that would run (after tags), then exit')
+    .option('--list-tags', 'list the tags of the tasks, then exit')
+    .option('--json', 'print one JSON document of all results')
+    .option('-v, --verbose', 'more output (repeatable)', count, 0)
+    .option('-T, --timeout <seconds>', 'SSH connect timeout', '10')
+    .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (changed keys are always refused)')
+    .option('-K, --ask-become-pass', 'ask for the sudo password')
+    .action(async (playbooks: string[], flags: PlayFlags) => {
+      const { runPlay } = await import('./run-play.js');
+      process.exitCode = await runPlay(playbooks.length ? playbooks : [DEFAULT_PLAYBOOK], flags);
+    });
+
+  addRunOptions(
+    program
+      .command('check')
+      .description('check playbooks (YAML, schemas, module arguments, templates, patterns) without contacting any host')
+      .argument('[playbooks...]', 'playbook files'),
+  ).action(async (playbooks: string[], flags: PlayFlags) => {
+    const { checkPlaybooks } = await import('./run-play.js');
+    process.exitCode = await checkPlaybooks(playbooks.length ? playbooks : [DEFAULT_PLAYBOOK], flags);
+  });
+}
+
+export { EXIT };

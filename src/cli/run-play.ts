@@ -1,0 +1,112 @@
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { EXIT, InputError } from '../errors.js';
+import { loadInventory, type Inventory } from '../inventory/index.js';
+import type { Vars } from '../modules/types.js';
+import { buildPlan } from '../plan/index.js';
+import { splitTags } from '../plan/tags.js';
+import type { Plan } from '../plan/types.js';
+import { forEachTask } from '../plan/walk.js';
+import { createReporter } from '../report/index.js';
+import { Executor } from '../run/executor.js';
+import { parseExtraVars, resolvePlaybook, type PlayFlags } from './play.js';
+
+interface Loaded {
+  plan: Plan;
+  inventory: Inventory;
+  extraVars: Vars;
+}
+
+async function loadPlan(playbooks: string[], flags: PlayFlags): Promise<Loaded> {
+  const files = playbooks.map(resolvePlaybook);
+  const inventory = loadInventory(flags.inventory, { playbookDirs: [...new Set(files.map((f) => dirname(resolve(f))))] });
+  const extraVars = parseExtraVars(flags.extraVars);
+  const plan = await buildPlan({
+    playbooks: files,
+    inventory,
+    limit: flags.limit,
+    tags: { tags: splitTags(flags.tags), skipTags: splitTags(flags.skipTags) },
+    extraVars,
+  });
+  return { plan, inventory, extraVars };
+}
+
+function listPlan(plan: Plan, flags: PlayFlags): void {
+  const out: string[] = [];
+  for (const pb of plan.playbooks) out.push(`\nplaybook: ${pb}`);
+  plan.plays.forEach((play, i) => {
+    out.push(`\n  play #${i + 1} (${play.pattern}): ${play.name}\tTAGS: [${play.tags.join(', ')}]`);
+    if (flags.listHosts) {
+      out.push(`    pattern: ['${play.pattern}']`, `    hosts (${play.hosts.length}):`, ...play.hosts.map((h) => `      ${h}`));
+    }
+    const tasks: string[] = [];
+    const tags = new Set<string>();
+    for (const s of play.sections)
+      forEachTask(s, (t) => {
+        tasks.push(`      ${t.role ? `${t.role.name} : ` : ''}${t.info.name}\tTAGS: [${t.tags.join(', ')}]`);
+        t.tags.forEach((x) => tags.add(x));
+      });
+    if (flags.listTasks) out.push('    tasks:', ...tasks);
+    if (flags.listTags) out.push(`      TASK TAGS: [${[...tags].sort().join(', ')}]`);
+  });
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function askPassword(): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  return new Promise((res) => {
+    rl.question('BECOME password: ', (a) => {
+      rl.close();
+      res(a);
+    });
+  });
+}
+
+export async function checkPlaybooks(playbooks: string[], flags: PlayFlags): Promise<number> {
+  const { plan } = await loadPlan(playbooks, flags);
+  let tasks = 0;
+  for (const p of plan.plays) for (const s of p.sections) forEachTask(s, () => tasks++);
+  process.stdout.write(`ok: ${plan.playbooks.join(', ')}: ${plan.plays.length} plays, ${tasks} tasks\n`);
+  return EXIT.ok;
+}
+
+export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<number> {
+  const forks = Number(flags.forks);
+  const timeout = Number(flags.timeout);
+  if (!Number.isInteger(forks) || forks < 1) throw new InputError(`--forks must be a positive integer, not '${flags.forks}'`);
+  if (!(timeout > 0)) throw new InputError(`--timeout must be a positive number of seconds, not '${flags.timeout}'`);
+  const { plan, inventory, extraVars } = await loadPlan(playbooks, flags);
+  if (flags.listHosts || flags.listTasks || flags.listTags) {
+    listPlan(plan, flags);
+    return EXIT.ok;
+  }
+  const becomePassword = flags.askBecomePass ? await askPassword() : undefined;
+  const mode = flags.json ? 'json' : process.stdout.isTTY && !process.env.CI ? 'live' : 'plain';
+  const reporter = createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted); // second Ctrl-C: stop now
+    process.stderr.write('\ninterrupt: finishing running tasks, starting no new ones (Ctrl-C again to stop now)\n');
+    abort.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const executor = new Executor({
+      inventory,
+      reporter,
+      check: !!flags.check,
+      diff: !!flags.diff,
+      forks,
+      extraVars,
+      becomePassword,
+      connectTimeoutMs: timeout * 1000,
+      acceptNewHostKeys: !!flags.acceptNewHostKeys,
+      signal: abort.signal,
+    });
+    const summary = await executor.run(plan);
+    await reporter.close();
+    return summary.exitCode;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

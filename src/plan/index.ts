@@ -1,0 +1,166 @@
+import { dirname, resolve } from 'node:path';
+import { ErrorList, InputError, InputErrors } from '../errors.js';
+import { resolvePattern, type Inventory } from '../inventory/index.js';
+import { schemaErrors } from '../load/schema.js';
+import { readYamlFile, type YamlFile } from '../load/yaml.js';
+import { loadModule, moduleNames } from '../modules/index.js';
+import type { ModuleDef, Vars } from '../modules/types.js';
+import { compileCondition } from '../vars/conditions.js';
+import { loadRole } from './roles.js';
+import { PLAYBOOK_SCHEMA } from './schema.js';
+import { selectedByTags, type TagFilter } from './tags.js';
+import { expandRole, expandTaskList, type ExpandSink, type Scope } from './tasks.js';
+import type { Plan, PlanItem, PlannedPlay, PlannedTask } from './types.js';
+import { checkUndefinedVariables } from './undefined-vars.js';
+import { forEachTask } from './walk.js';
+
+export interface PlanOptions {
+  playbooks: string[];
+  inventory: Inventory;
+  limit?: string;
+  tags: TagFilter;
+  extraVars: Vars;
+}
+
+async function allModules(): Promise<Map<string, ModuleDef<any>>> {
+  const names = moduleNames();
+  const defs = await Promise.all(names.map((n) => loadModule(n)));
+  return new Map(names.map((n, i) => [n, defs[i]!]));
+}
+
+/** Drops tasks the tag filter does not select, and blocks left empty. */
+function filterByTags(items: PlanItem[], f: TagFilter): PlanItem[] {
+  const out: PlanItem[] = [];
+  for (const it of items) {
+    if (it.kind === 'task') {
+      if (selectedByTags(it.tags, f)) out.push(it);
+    } else {
+      const block = filterByTags(it.block, f);
+      const rescue = filterByTags(it.rescue, f);
+      const always = filterByTags(it.always, f);
+      if (block.length || always.length) out.push({ ...it, block, rescue, always });
+    }
+  }
+  return out;
+}
+
+function readVarsFile(path: string, from: YamlFile, at: (string | number)[]): Vars {
+  const yf = readYamlFile(path, from.posAt(at));
+  if (yf.value == null) return {};
+  if (typeof yf.value !== 'object' || Array.isArray(yf.value)) throw new InputError(`vars file must be a mapping`, yf.posAt([]));
+  return yf.value as Vars;
+}
+
+function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opts: PlanOptions, sink: ExpandSink): PlannedPlay | undefined {
+  const path = [idx];
+  const pos = file.posAt(path);
+  const playbookDir = dirname(resolve(file.path));
+  const pattern = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : String(raw.hosts);
+  let hosts = sink.errors.guard(() => resolvePattern(opts.inventory, pattern, file.posAt([...path, 'hosts']))) ?? [];
+  if (opts.limit) {
+    const limited = new Set(resolvePattern(opts.inventory, opts.limit));
+    hosts = hosts.filter((h) => limited.has(h));
+  }
+  let vars: Vars = { ...((raw.vars as Vars | undefined) ?? {}) };
+  ((raw.vars_files as string[] | undefined) ?? []).forEach((f, i) => {
+    const more = sink.errors.guard(() => readVarsFile(resolve(playbookDir, f), file, [...path, 'vars_files', i]));
+    if (more) vars = { ...vars, ...more };
+  });
+  const playTags = raw.tags === undefined ? [] : Array.isArray(raw.tags) ? (raw.tags as string[]) : [String(raw.tags)];
+  const base: Scope = {
+    file,
+    path,
+    dir: playbookDir,
+    baseDir: playbookDir,
+    playbookDir,
+    tags: playTags,
+    when: [],
+    vars: {},
+    handler: false,
+    includeStack: [resolve(file.path)],
+  };
+  sink.roleHandlers.clear();
+  const section = (key: string) => expandTaskList(raw[key], { ...base, path: [...path, key] }, sink);
+  const pre = section('pre_tasks');
+  const roleItems: PlanItem[] = [];
+  ((raw.roles as unknown[] | undefined) ?? []).forEach((r, i) => {
+    const at = [...path, 'roles', i];
+    sink.errors.guard(() => {
+      const ref = typeof r === 'string' ? { role: r } : (r as { role: string; vars?: Vars; tags?: string | string[]; when?: unknown; become?: boolean });
+      const role = loadRole(ref.role, playbookDir, file.posAt(at));
+      const scope: Scope = {
+        ...base,
+        path: at,
+        tags: [...new Set([...playTags, ...(ref.tags === undefined ? [] : Array.isArray(ref.tags) ? ref.tags : [ref.tags])])],
+        vars: ref.vars ?? {},
+        become: ref.become,
+      };
+      if (ref.when !== undefined) {
+        // Role-level `when` applies to every task of the role, like Ansible.
+        scope.when = (Array.isArray(ref.when) ? ref.when : [ref.when]).map((c) => compileCondition(c as string, file.posAt([...at, 'when'])));
+      }
+      roleItems.push(...expandRole(role, scope, sink, file.posAt(at)));
+    });
+  });
+  const tasks = section('tasks');
+  const post = section('post_tasks');
+  const handlers = expandTaskList(raw.handlers, { ...base, path: [...path, 'handlers'], handler: true }, sink) as PlannedTask[];
+  for (const { scope } of sink.roleHandlers.values()) {
+    handlers.push(...(expandTaskList(scope.file.value, scope, sink) as PlannedTask[]));
+  }
+  const names = new Set(handlers.flatMap((h) => h.listen));
+  for (const items of [pre, roleItems, tasks, post]) {
+    forEachTask(items, (t) => {
+      for (const n of t.notify) {
+        if (!names.has(n)) sink.errors.add(new InputError(`notify '${n}' matches no handler in this play`, t.pos, names.size ? `handlers: ${[...names].join(', ')}` : undefined));
+      }
+    });
+  }
+  const sections = [pre, [...roleItems, ...tasks], post].map((s) => filterByTags(s, opts.tags));
+  return {
+    name: (raw.name as string | undefined) ?? pattern,
+    pos,
+    pattern,
+    hosts,
+    vars,
+    gatherFacts: (raw.gather_facts as boolean | undefined) ?? true,
+    serial: raw.serial as number | string | undefined,
+    become: raw.become as boolean | undefined,
+    becomeUser: raw.become_user as string | undefined,
+    sections,
+    handlers,
+    tags: playTags,
+  };
+}
+
+/**
+ * Loads and validates every playbook, role, include, module argument, template and host pattern
+ * into a static plan. All input errors are collected and thrown together; nothing connects.
+ */
+export async function buildPlan(opts: PlanOptions): Promise<Plan> {
+  const errors = new ErrorList();
+  let id = 0;
+  const sink: ExpandSink = { errors, modules: await allModules(), roleHandlers: new Map(), nextId: () => ++id };
+  const plays: PlannedPlay[] = [];
+  for (const pb of opts.playbooks) {
+    const file = errors.guard(() => readYamlFile(pb));
+    if (!file) continue;
+    if (!Array.isArray(file.value)) {
+      errors.add(new InputError('a playbook must be a list of plays', file.posAt([])));
+      continue;
+    }
+    const schemaErrs = schemaErrors(PLAYBOOK_SCHEMA, file.value, file, [], 'play');
+    schemaErrs.forEach((e) => errors.add(e));
+    // A play whose shape is wrong would only produce follow-on errors: report the shape first.
+    if (schemaErrs.length) continue;
+    (file.value as Record<string, unknown>[]).forEach((raw, i) => {
+      const play = errors.guard(() => planPlay(raw, i, file, opts, sink));
+      if (play) plays.push(play);
+    });
+  }
+  errors.throwIfAny();
+  const plan: Plan = { playbooks: opts.playbooks, plays };
+  const undefinedErrors = checkUndefinedVariables(plan, opts.inventory, opts.extraVars);
+  if (undefinedErrors.length) throw new InputErrors(undefinedErrors);
+  return plan;
+}

@@ -1,0 +1,88 @@
+/** JSON schemas for plays and task keywords (module arguments have their own, per module). */
+
+const stringList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
+const condition = { anyOf: [{ type: ['string', 'boolean', 'number'] }, { type: 'array', items: { type: ['string', 'boolean', 'number'] } }] };
+const boolOrTemplate = { type: ['boolean', 'string'] };
+
+export const TASK_KEYWORDS = {
+  name: { type: 'string' },
+  when: condition,
+  loop: { type: ['array', 'string'] },
+  loop_control: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { loop_var: { type: 'string' }, label: { type: 'string' } },
+  },
+  register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  notify: stringList,
+  listen: stringList,
+  tags: stringList,
+  become: boolOrTemplate,
+  become_user: { type: 'string' },
+  changed_when: condition,
+  failed_when: condition,
+  ignore_errors: boolOrTemplate,
+  check_mode: { type: 'boolean' },
+  delegate_to: { type: 'string' },
+  run_once: { type: 'boolean' },
+  no_log: { type: 'boolean' },
+  vars: { type: 'object' },
+  block: { type: 'array' },
+  rescue: { type: 'array' },
+  always: { type: 'array' },
+  import_tasks: { type: 'string' },
+  include_tasks: { type: 'string' },
+  include_role: {
+    type: 'object',
+    required: ['name'],
+    additionalProperties: false,
+    properties: { name: { type: 'string' }, tasks_from: { type: 'string' } },
+  },
+  import_role: {
+    type: 'object',
+    required: ['name'],
+    additionalProperties: false,
+    properties: { name: { type: 'string' }, tasks_from: { type: 'string' } },
+  },
+} as const;
+
+export const TASK_KEYWORD_NAMES = new Set(Object.keys(TASK_KEYWORDS));
+
+const taskList = { type: 'array', items: { type: 'object' } };
+
+export const PLAY_SCHEMA = {
+  type: 'object',
+  required: ['hosts'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string' },
+    hosts: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    vars: { type: 'object' },
+    vars_files: { type: 'array', items: { type: 'string' } },
+    gather_facts: { type: 'boolean' },
+    become: { type: 'boolean' },
+    become_user: { type: 'string' },
+    serial: { type: ['integer', 'string'] },
+    tags: stringList,
+    pre_tasks: taskList,
+    roles: {
+      type: 'array',
+      items: {
+        anyOf: [
+          { type: 'string' },
+          {
+            type: 'object',
+            required: ['role'],
+            additionalProperties: false,
+            properties: { role: { type: 'string' }, vars: { type: 'object' }, tags: stringList, when: condition, become: { type: 'boolean' } },
+          },
+        ],
+      },
+    },
+    tasks: taskList,
+    post_tasks: taskList,
+    handlers: taskList,
+  },
+} as const;
+
+export const PLAYBOOK_SCHEMA = { type: 'array', items: PLAY_SCHEMA } as const;

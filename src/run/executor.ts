@@ -1,0 +1,374 @@
+import { UnreachableError } from '../connection/types.js';
+import { EXIT, InputError } from '../errors.js';
+import type { Inventory } from '../inventory/index.js';
+import { schemaErrors } from '../load/schema.js';
+import type { ModuleResult, Vars } from '../modules/types.js';
+import type { PlanItem, PlannedPlay, PlannedTask, Plan } from '../plan/types.js';
+import { forEachTask } from '../plan/walk.js';
+import { compileCondition, evaluateAll } from '../vars/conditions.js';
+import { checkTemplate, renderDeep, renderText } from '../vars/template.js';
+import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
+import type { HostResult, HostStats, HostStatus, Reporter } from './events.js';
+import { gatherFacts } from './facts.js';
+import { emptyStats, mapLimit, type HostState } from './host-state.js';
+import { createModuleContext } from './module-context.js';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface RunOptions extends PoolOptions {
+  inventory: Inventory;
+  reporter: Reporter;
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  extraVars: Vars;
+  becomePassword?: string;
+  /** Aborted on SIGINT: no new task starts; running ones finish. */
+  signal?: AbortSignal;
+}
+
+export interface RunSummary {
+  exitCode: number;
+  stats: Record<string, HostStats>;
+  interrupted: boolean;
+}
+
+/** A failure that is the task's, not the host's: reported as failed with this message. */
+class TaskError extends Error {}
+
+function resultOf(e: unknown): ModuleResult {
+  return { changed: false, failed: true, msg: e instanceof InputError ? e.located : (e as Error).message };
+}
+
+/** Runs a static plan: the linear strategy, task by task over all hosts of a play. */
+export class Executor {
+  private readonly hosts = new Map<string, HostState>();
+  private readonly pool: ConnectionPool;
+  private readonly hostvars: Record<string, Vars> = {};
+  private readonly groups: Record<string, string[]>;
+
+  constructor(private readonly opts: RunOptions) {
+    this.pool = new ConnectionPool(opts);
+    this.groups = opts.inventory.groups();
+  }
+
+  private host(name: string): HostState {
+    let h = this.hosts.get(name);
+    if (!h) {
+      const inventoryVars = this.opts.inventory.hostVars(name);
+      const base = { ...inventoryVars, ...this.opts.extraVars, inventory_hostname: name };
+      const rendered = renderDeep(base, { ...base, groups: this.groups }) as Vars;
+      h = {
+        name,
+        inventoryVars,
+        target: hostTarget(name, rendered),
+        runtime: {},
+        failed: false,
+        unreachable: false,
+        notified: new Set(),
+        stats: emptyStats(),
+      };
+      this.hosts.set(name, h);
+      this.hostvars[name] = { ...inventoryVars, inventory_hostname: name };
+    }
+    return h;
+  }
+
+  async run(plan: Plan): Promise<RunSummary> {
+    const { reporter } = this.opts;
+    try {
+      for (const play of plan.plays) {
+        if (this.opts.signal?.aborted) break;
+        await this.runPlay(play);
+      }
+    } finally {
+      await this.pool.closeAll();
+    }
+    const stats: Record<string, HostStats> = {};
+    for (const h of this.hosts.values()) stats[h.name] = h.stats;
+    const interrupted = !!this.opts.signal?.aborted;
+    const all = Object.values(stats);
+    const exitCode = interrupted
+      ? EXIT.interrupted
+      : all.some((s) => s.failed > 0)
+        ? EXIT.failed
+        : all.some((s) => s.unreachable > 0)
+          ? EXIT.unreachable
+          : EXIT.ok;
+    reporter.onEvent({ type: 'run_end', stats, exitCode, interrupted });
+    return { exitCode, stats, interrupted };
+  }
+
+  private batches(play: PlannedPlay): string[][] {
+    const n = play.hosts.length;
+    if (play.serial === undefined || n === 0) return [play.hosts];
+    const s = String(play.serial);
+    const size = s.endsWith('%') ? Math.max(1, Math.floor((n * Number(s.slice(0, -1))) / 100)) : Math.max(1, Number(s));
+    const out: string[][] = [];
+    for (let i = 0; i < n; i += size) out.push(play.hosts.slice(i, i + size));
+    return out;
+  }
+
+  private async runPlay(play: PlannedPlay): Promise<void> {
+    for (const batch of this.batches(play)) {
+      const hosts = batch.map((n) => this.host(n)).filter((h) => !h.unreachable);
+      this.opts.reporter.onEvent({ type: 'play_start', name: play.name, hosts: batch, check: this.opts.check });
+      for (const section of play.sections) {
+        await this.runItems(play, section, hosts);
+        await this.flushHandlers(play, hosts);
+        if (this.opts.signal?.aborted) break;
+      }
+      this.opts.reporter.onEvent({ type: 'play_end', name: play.name });
+    }
+  }
+
+  private active(hosts: HostState[]): HostState[] {
+    return hosts.filter((h) => !h.failed && !h.unreachable);
+  }
+
+  private async runItems(play: PlannedPlay, items: PlanItem[], hosts: HostState[]): Promise<void> {
+    for (const item of items) {
+      if (this.opts.signal?.aborted) return;
+      if (item.kind === 'task') {
+        await this.runTask(play, item, this.active(hosts));
+        continue;
+      }
+      const entered = this.active(hosts);
+      if (!entered.length) continue;
+      await this.runItems(play, item.block, entered);
+      const failedHere = entered.filter((h) => h.failed && !h.unreachable);
+      if (item.rescue.length && failedHere.length) {
+        for (const h of failedHere) {
+          h.failed = false;
+          h.stats.failed--;
+          h.stats.rescued++;
+        }
+        await this.runItems(play, item.rescue, failedHere);
+      }
+      if (item.always.length) {
+        const failedBefore = entered.filter((h) => h.failed);
+        failedBefore.forEach((h) => (h.failed = false));
+        await this.runItems(play, item.always, entered.filter((h) => !h.unreachable));
+        failedBefore.forEach((h) => (h.failed = true));
+      }
+    }
+  }
+
+  private async flushHandlers(play: PlannedPlay, hosts: HostState[]): Promise<void> {
+    // Handlers may notify later handlers: repeat until nothing is pending.
+    for (let pass = 0; pass < 10; pass++) {
+      let ran = false;
+      for (const handler of play.handlers) {
+        const targets = this.active(hosts).filter((h) => handler.listen.some((n) => h.notified.has(n)));
+        if (!targets.length) continue;
+        ran = true;
+        for (const h of targets) handler.listen.forEach((n) => h.notified.delete(n));
+        await this.runTask(play, handler, targets);
+      }
+      if (!ran) break;
+    }
+  }
+
+  /** Variables for a task on a host, low to high precedence (README: Variable precedence). */
+  private varsFor(play: PlannedPlay, t: PlannedTask, h: HostState): Vars {
+    return {
+      ...t.role?.defaults,
+      ...h.inventoryVars,
+      ...play.vars,
+      ...t.role?.vars,
+      ...t.vars,
+      ...h.runtime,
+      ...this.opts.extraVars,
+      inventory_hostname: h.name,
+      groups: this.groups,
+      hostvars: this.hostvars,
+      play_hosts: play.hosts,
+      check_mode: this.opts.check,
+      playbook_dir: play.pos.file,
+      role_path: t.role?.dir,
+      ...(h.facts ? { facts: h.facts } : {}),
+    };
+  }
+
+  private async facts(h: HostState): Promise<void> {
+    if (h.facts) return;
+    h.factsPending ??= this.pool.get(h.target).then((c) => gatherFacts((s) => c.exec(s)));
+    h.facts = await h.factsPending;
+    this.hostvars[h.name]!.facts = h.facts;
+  }
+
+  private async runTask(play: PlannedPlay, t: PlannedTask, hosts: HostState[]): Promise<void> {
+    if (!hosts.length) return;
+    const { reporter } = this.opts;
+    const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
+    reporter.onEvent({ type: 'task_start', task: t.info, hosts: targets.map((h) => h.name) });
+    await mapLimit(targets, this.opts.forks, async (h) => {
+      const outcome = await this.runOnHost(play, t, h);
+      this.record(t, h, outcome);
+      if (t.runOnce) {
+        // run_once: the result is every host's (Ansible sets the registered variable on all of them).
+        for (const other of hosts.slice(1)) if (t.register) this.setRuntime(other, t.register, this.registered(outcome));
+      }
+      reporter.onEvent({ type: 'host_result', task: t.info, host: h.name, outcome });
+    });
+    reporter.onEvent({ type: 'task_end', task: t.info });
+  }
+
+  private record(t: PlannedTask, h: HostState, o: HostResult): void {
+    const s = h.stats;
+    switch (o.status) {
+      case 'unreachable':
+        s.unreachable++;
+        h.unreachable = true;
+        break;
+      case 'failed':
+        if (o.ignored) s.ignored++;
+        else {
+          s.failed++;
+          h.failed = true;
+        }
+        break;
+      case 'skipped':
+        s.skipped++;
+        break;
+      case 'changed':
+        s.changed++;
+        s.ok++;
+        break;
+      default:
+        s.ok++;
+    }
+    if (o.status === 'changed') t.notify.forEach((n) => h.notified.add(n));
+    if (t.register && o.status !== 'unreachable') this.setRuntime(h, t.register, this.registered(o));
+    if (o.result.facts && o.status !== 'failed') for (const [k, v] of Object.entries(o.result.facts)) this.setRuntime(h, k, v);
+  }
+
+  private registered(o: HostResult): Vars {
+    const r: Vars = { ...o.result, changed: o.status === 'changed', failed: o.status === 'failed', skipped: o.status === 'skipped' };
+    delete r.facts;
+    if (o.items) r.results = o.items.map((i) => ({ ...i.result, item: i.item }));
+    return r;
+  }
+
+  private setRuntime(h: HostState, key: string, value: unknown): void {
+    h.runtime[key] = value;
+    this.hostvars[h.name]![key] = value;
+  }
+
+  private async runOnHost(play: PlannedPlay, t: PlannedTask, h: HostState): Promise<HostResult> {
+    const started = Date.now();
+    const done = (status: HostStatus, result: ModuleResult, extra: Partial<HostResult> = {}): HostResult => ({
+      status,
+      result,
+      durationMs: Date.now() - started,
+      ...extra,
+    });
+    try {
+      if (t.needsFacts && play.gatherFacts) await this.facts(h);
+      const vars = this.varsFor(play, t, h);
+      if (t.loop === undefined) return done(...(await this.runItem(play, t, h, vars)), this.delegation(t, vars));
+      const items = renderDeep(t.loop, vars, t.pos);
+      if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
+      const results: NonNullable<HostResult['items']> = [];
+      for (const item of items) {
+        const [status, result] = await this.runItem(play, t, h, { ...vars, [t.loopVar]: item });
+        results.push({ item, status, result });
+      }
+      const failed = results.find((r) => r.status === 'failed');
+      const changed = results.some((r) => r.status === 'changed');
+      const allSkipped = results.length > 0 && results.every((r) => r.status === 'skipped');
+      const status: HostStatus = failed ? 'failed' : changed ? 'changed' : allSkipped || !results.length ? 'skipped' : 'ok';
+      const result: ModuleResult = { changed, failed: !!failed, msg: failed?.result.msg ?? (results.length ? undefined : 'empty loop') };
+      return done(status, result, { items: results, ignored: !!failed && t.ignoreErrors, ...this.delegation(t, vars) });
+    } catch (e) {
+      if (e instanceof UnreachableError) return done('unreachable', { changed: false, unreachable: true, msg: e.message });
+      return done('failed', resultOf(e), { ignored: t.ignoreErrors });
+    }
+  }
+
+  private delegation(t: PlannedTask, vars: Vars): Partial<HostResult> {
+    return t.delegateTo ? { delegatedTo: String(renderDeep(t.delegateTo, vars, t.pos)) } : {};
+  }
+
+  /** One execution of the module: when, check mode, render, run, changed_when/failed_when. */
+  private async runItem(play: PlannedPlay, t: PlannedTask, h: HostState, vars: Vars): Promise<[HostStatus, ModuleResult]> {
+    try {
+      if (t.when.length && !evaluateAll(t.when, vars)) return ['skipped', { changed: false, skipped: true, msg: 'conditional result was false' }];
+    } catch (e) {
+      throw new TaskError(`${t.pos.file}:${t.pos.line}: ${(e as Error).message}`);
+    }
+    const readOnlyProbe = t.changedWhen?.length === 1 && t.changedWhen[0]!.source === 'false';
+    let check = t.checkMode ?? this.opts.check;
+    if (check && t.module.arbitraryCommand) {
+      if (!readOnlyProbe) return ['skipped', { changed: false, skipped: true, msg: 'skipped in check mode: a command could change the host (add changed_when: false or check_mode: false for a read-only probe)' }];
+      check = false;
+    }
+    let args: Record<string, unknown>;
+    try {
+      args = renderDeep(t.args, vars, t.pos) as Record<string, unknown>;
+    } catch (e) {
+      throw new TaskError(e instanceof InputError ? e.located : (e as Error).message);
+    }
+    if (t.argsTemplated) {
+      const errs = schemaErrors(t.module.schema, args, { posAt: () => t.pos, keyPosAt: () => t.pos }, [], `${t.info.module} argument`);
+      if (errs.length) throw new TaskError(errs.map((e) => e.located).join('; '));
+    }
+    const delegate = t.delegateTo ? this.host(String(renderDeep(t.delegateTo, vars, t.pos))) : h;
+    const become = t.become ?? play.become ?? Boolean(vars.fabric_become);
+    const becomeUser = t.becomeUser ?? play.becomeUser ?? (vars.fabric_become_user as string | undefined) ?? 'root';
+    const conn = t.module.controllerOnly ? undefined : await this.pool.get(delegate.target);
+    const ctx = createModuleContext({
+      host: h.name,
+      conn: conn ?? {
+        host: h.name,
+        stats: { execs: 0, uploads: 0 },
+        exec: () => Promise.reject(new Error(`${t.info.module} runs on the controller only`)),
+        upload: () => Promise.reject(new Error(`${t.info.module} runs on the controller only`)),
+        close: async () => undefined,
+      },
+      loginUser: delegate.target.user,
+      become: become ? { user: becomeUser, password: this.opts.becomePassword } : undefined,
+      check,
+      diff: this.opts.diff,
+      vars,
+      facts: async () => {
+        await this.facts(delegate);
+        return delegate.facts!;
+      },
+      render: (text, where) => renderText(text, vars, { file: where, line: 1, col: 1 }),
+      evaluate: (expr) => compileCondition(expr, t.pos).evaluate(vars),
+      statics: {
+        resolveFile: (kind, src) => {
+          const found = [join(t.baseDir, kind, src), resolve(t.baseDir, src)].find((p) => existsSync(p));
+          if (!found) throw new TaskError(`${kind} '${src}' not found`);
+          return found;
+        },
+        checkTemplate: (text, where) => checkTemplate(text, { file: where, line: 1, col: 1 }),
+      },
+    });
+    let result: ModuleResult;
+    try {
+      result = await t.module.run(args, ctx);
+    } catch (e) {
+      if (e instanceof UnreachableError) throw e;
+      result = resultOf(e);
+    }
+    const judged = { ...vars, ...(t.register ? { [t.register]: { ...result, changed: result.changed, failed: !!result.failed } } : {}) };
+    try {
+      if (t.changedWhen) result.changed = evaluateAll(t.changedWhen, judged);
+      if (t.failedWhen) result.failed = evaluateAll(t.failedWhen, judged);
+    } catch (e) {
+      throw new TaskError(`${t.pos.file}:${t.pos.line}: ${(e as Error).message}`);
+    }
+    if (result.failed) return ['failed', result];
+    if (result.skipped) return ['skipped', result];
+    return [result.changed ? 'changed' : 'ok', result];
+  }
+}
+
+/** The tasks a plan would run, for --list-tasks. */
+export function planTasks(play: PlannedPlay): PlannedTask[] {
+  const out: PlannedTask[] = [];
+  for (const s of play.sections) forEachTask(s, (t) => out.push(t));
+  return out;
+}

@@ -1,0 +1,36 @@
+import type { Facts, Vars } from '../modules/types.js';
+import type { HostStats } from './events.js';
+import type { HostTarget } from './connections.js';
+
+/** Everything the run knows about one host; registered results persist across plays. */
+export interface HostState {
+  name: string;
+  inventoryVars: Vars;
+  target: HostTarget;
+  /** Registered results and set_fact values (above task vars, below extra vars). */
+  runtime: Vars;
+  facts?: Facts;
+  factsPending?: Promise<Facts>;
+  failed: boolean;
+  unreachable: boolean;
+  notified: Set<string>;
+  stats: HostStats;
+}
+
+export function emptyStats(): HostStats {
+  return { ok: 0, changed: 0, unreachable: 0, failed: 0, skipped: 0, rescued: 0, ignored: 0 };
+}
+
+/** Runs fn over items with at most `limit` in flight (--forks). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
