@@ -19,11 +19,6 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The distribution's services are not wanted: the lab starts its own sshd and FRR per namespace.
-for svc in frr ssh; do
-  if [[ -d /run/systemd/system ]]; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
-done
-
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 else

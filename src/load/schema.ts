@@ -87,10 +87,15 @@ export function schemaErrors(
   loc: Locator,
   base: ReadonlyArray<string | number> = [],
   what = 'value',
+  /** Values this predicate accepts are not judged (templates, known only per host at run time). */
+  deferValue?: (v: unknown) => boolean,
 ): InputError[] {
   const validate = compileSchema(schema);
   if (validate(value)) return [];
-  const errs = (validate.errors ?? []).filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if');
+  const errs = (validate.errors ?? []).filter(
+    (e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if' && !(deferValue && e.keyword !== 'additionalProperties' && e.keyword !== 'required' && deferValue(e.data)),
+  );
+  if (!errs.length && deferValue) return [];
   const seen = new Set<string>();
   const out: InputError[] = [];
   for (const e of errs.length ? errs : validate.errors ?? []) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { quote } from '../../quote.js';
 import type { ModuleContext } from '../types.js';
-import { tempPrefix } from './file-state.js';
+import { attributeScript, tempPrefix } from './file-state.js';
 
 export interface AtomicWriteOptions {
   mode?: string; // octal or symbolic, passed to chmod
@@ -17,10 +17,30 @@ export interface AtomicWriteResult {
   backupFile?: string;
 }
 
+/** Writing failed on the host (validation, permissions); the destination is untouched. */
+export class WriteError extends Error {
+  constructor(
+    message: string,
+    readonly validationFailed: boolean,
+  ) {
+    super(message);
+    this.name = 'WriteError';
+  }
+}
+
+const VALIDATION_RC = 97;
+
+/** The validate command with the temp file in place of %s (appended when there is no %s, like Ansible). */
+export function validateCommand(validate: string, tmp: string): string {
+  const t = quote(tmp);
+  return validate.includes('%s') ? validate.split('%s').join(t) : `${validate} ${t}`;
+}
+
 /**
  * Writes content to dest so that dest holds either its old or its new content, never a mix:
  * upload to a temp file in dest's own directory, set mode/owner, validate, then rename.
- * One SFTP upload plus one shell round trip.
+ * One SFTP upload plus one shell round trip. A cut upload leaves only the temp file, which the
+ * next probe of dest removes (probeFileScript).
  */
 export async function writeFileAtomic(
   ctx: ModuleContext,
@@ -36,22 +56,23 @@ export async function writeFileAtomic(
   const backupFile = `${dest}.${stamp}~`;
   const lines = [
     'set -e',
-    `trap 'rm -f -- ${t.replace(/'/g, `'\\''`)}' EXIT`,
-    // Keep the existing file's mode and owner unless told otherwise (GNU coreutils' --reference).
-    opts.mode ? `chmod ${quote(opts.mode)} -- ${t}` : `if [ -e ${d} ]; then chmod --reference=${d} -- ${t}; else chmod 644 -- ${t}; fi`,
+    `trap ${quote(`rm -f -- ${t}`)} EXIT`,
+    // Keep the existing file's owner and mode unless told otherwise (GNU coreutils' --reference).
+    `if [ -e ${d} ]; then chown --reference=${d} -- ${t}; chmod --reference=${d} -- ${t}; else chmod 644 -- ${t}; fi`,
   ];
-  if (opts.owner || opts.group) lines.push(`chown -- ${quote(`${opts.owner ?? ''}${opts.group ? ':' + opts.group : ''}`)} ${t}`);
-  else lines.push(`if [ -e ${d} ]; then chown --reference=${d} -- ${t}; fi`);
+  const attrs = attributeScript(tmp, { owner: opts.owner, group: opts.group, mode: opts.mode });
+  if (attrs) lines.push(attrs);
   if (opts.validate) {
-    const cmd = opts.validate.includes('%s') ? opts.validate.split('%s').join(t) : `${opts.validate} ${t}`;
-    lines.push(`if ! out=$( ( ${cmd} ) 2>&1); then printf 'validation failed: %s\\n' "$out" >&2; exit 3; fi`);
+    lines.push(
+      `if ! out=$( ( ${validateCommand(opts.validate, tmp)} ) 2>&1); then printf 'validation failed: %s\\n' "$out" >&2; exit ${VALIDATION_RC}; fi`,
+    );
   }
   if (opts.backup) lines.push(`if [ -f ${d} ]; then cp -p -- ${d} ${quote(backupFile)}; fi`);
   lines.push(`mv -f -- ${t} ${d}`, 'trap - EXIT');
   const r = await ctx.exec(lines.join('\n'));
   if (r.rc !== 0) {
     const why = r.stderr.trim() || `exit ${r.rc}`;
-    throw new Error(`writing ${dest} failed: ${why}`);
+    throw new WriteError(`writing ${dest} failed: ${why}`, r.rc === VALIDATION_RC);
   }
   return opts.backup ? { backupFile } : {};
 }

@@ -1,15 +1,39 @@
 import { posix } from 'node:path';
-import { quote } from '../../quote.js';
+import { quote, shellJoin } from '../../quote.js';
+import { modeArg } from './mode.js';
+
+export type ChecksumAlgorithm = 'sha256' | 'sha1' | 'md5';
 
 export interface FileState {
   type: 'absent' | 'file' | 'directory' | 'link' | 'other';
-  mode?: string; // octal, e.g. "644"
+  /** The path probed: the link's target when the probe followed links. */
+  path: string;
+  mode?: string; // octal as stat prints it, e.g. "644"
   owner?: string;
   group?: string;
-  sha256?: string; // files only
+  uid?: number;
+  gid?: number;
+  size?: number;
+  mtime?: number; // seconds since the epoch
+  checksum?: string; // files only, with the probe's algorithm
+  sha256?: string; // files only, when the algorithm is sha256 (the default)
   linkTarget?: string; // links only
-  content?: Buffer; // files only, when asked for (--diff)
+  /** Files only, when asked for; undefined when the file is larger than maxContentBytes. */
+  content?: Buffer;
 }
+
+export interface ProbeOptions {
+  /** Also send the file's content (base64): --diff, lineinfile, blockinfile. */
+  content?: boolean;
+  /** Content of larger files is not sent (the module reports that instead). */
+  maxContentBytes?: number;
+  /** Report a symlink's target instead of the link (lineinfile edits through links, like Ansible). */
+  follow?: boolean;
+  /** Checksum of regular files; false skips reading the file. */
+  checksum?: ChecksumAlgorithm | false;
+}
+
+export const DEFAULT_MAX_CONTENT = 16 * 1024 * 1024;
 
 /** Prefix of our temp files beside a destination; a cut upload leaves one, the next probe removes it. */
 export function tempPrefix(path: string): string {
@@ -17,44 +41,95 @@ export function tempPrefix(path: string): string {
 }
 
 /**
- * Shell text printing one line `type|mode|owner|group|sha256|linktarget` for path, then
- * (withContent) the file's base64. Part of a module's single probe round trip.
+ * Shell text printing one line `type|mode|owner|group|uid|gid|size|mtime|checksum|b64(link)|b64(path)`
+ * for path, then (content) the file's base64. Part of a module's single probe round trip; every value
+ * that could hold odd characters travels base64-encoded.
  */
-export function probeFileScript(path: string, withContent = false): string {
-  const p = quote(path);
+export function probeFileScript(path: string, withContent: boolean | ProbeOptions = false): string {
+  const o: ProbeOptions = typeof withContent === 'boolean' ? { content: withContent } : withContent;
+  const sum = o.checksum === false ? '' : `${o.checksum ?? 'sha256'}sum`;
+  const max = o.maxContentBytes ?? DEFAULT_MAX_CONTENT;
   return [
-    `p=${p}`,
+    `p=${quote(path)}`,
+    o.follow ? `if [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -n "$r" ] && p=$r; fi` : '',
     // Remove temp files a cut connection left beside this destination (ours, never the user's).
-    `for f in ${quote(tempPrefix(path))}*; do [ -e "$f" ] && rm -f -- "$f"; done 2>/dev/null`,
-    `if [ -L "$p" ]; then printf 'link|%s||%s\\n' "$(stat -c '%a|%U|%G' -- "$p")" "$(readlink -- "$p")"`,
-    `elif [ -d "$p" ]; then printf 'directory|%s||\\n' "$(stat -c '%a|%U|%G' -- "$p")"`,
-    `elif [ -f "$p" ]; then printf 'file|%s|%s|\\n' "$(stat -c '%a|%U|%G' -- "$p")" "$(sha256sum < "$p" | cut -d' ' -f1)"` +
-      (withContent ? `; base64 < "$p"` : ''),
-    `elif [ -e "$p" ]; then echo 'other|||||'`,
-    `else echo 'absent|||||'; fi`,
-  ].join('\n');
+    `for f in "$(dirname -- "$p")/.$(basename -- "$p").fabric-"*; do [ -e "$f" ] && rm -f -- "$f"; done 2>/dev/null`,
+    `b=$(printf %s "$p" | base64 -w0)`,
+    `a=$(stat -c '%a|%U|%G|%u|%g|%s|%Y' -- "$p" 2>/dev/null)`,
+    `if [ -L "$p" ]; then printf 'link|%s||%s|%s\\n' "$a" "$(printf %s "$(readlink -- "$p")" | base64 -w0)" "$b"`,
+    `elif [ -d "$p" ]; then printf 'directory|%s|||%s\\n' "$a" "$b"`,
+    `elif [ -f "$p" ]; then printf 'file|%s|%s||%s\\n' "$a" "${sum ? `$(${sum} < "$p" | cut -d' ' -f1)` : ''}" "$b"` +
+      (o.content ? `; if [ "$(stat -c %s -- "$p")" -le ${max} ]; then base64 < "$p"; fi` : ''),
+    `elif [ -e "$p" ]; then printf 'other|%s|||%s\\n' "$a" "$b"`,
+    `else printf 'absent||||||||||%s\\n' "$b"; fi`,
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
+const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
+
 /** Parses what probeFileScript printed (it may be followed by other output lines). */
-export function parseFileState(out: string): FileState {
+export function parseFileState(out: string, opts: ProbeOptions = {}): FileState {
   const nl = out.indexOf('\n');
   const first = nl < 0 ? out : out.slice(0, nl);
-  const [type, mode, owner, group, sha256, linkTarget] = first.split('|');
-  const st: FileState = { type: (type as FileState['type']) || 'absent' };
-  if (st.type === 'absent' || st.type === 'other') return st;
-  Object.assign(st, { mode, owner, group });
-  if (st.type === 'file') {
-    st.sha256 = sha256;
-    if (nl >= 0 && out.length > nl + 1) st.content = Buffer.from(out.slice(nl + 1).replace(/\s+/g, ''), 'base64');
+  const f = first.split('|');
+  const type = (f[0] || 'absent') as FileState['type'];
+  const st: FileState = { type, path: unb64(f[10]) };
+  if (type === 'absent') return st;
+  const num = (s: string | undefined) => (s ? Number(s) : undefined);
+  Object.assign(st, { mode: f[1], owner: f[2], group: f[3], uid: num(f[4]), gid: num(f[5]), size: num(f[6]), mtime: num(f[7]) });
+  if (type === 'file') {
+    if (f[8]) {
+      st.checksum = f[8];
+      if ((opts.checksum ?? 'sha256') === 'sha256') st.sha256 = f[8];
+    }
+    const rest = nl >= 0 ? out.slice(nl + 1).replace(/\s+/g, '') : '';
+    // Without options (older callers), lines after the first are content when they are base64.
+    const wanted = opts.content ?? /^[A-Za-z0-9+/=]+$/.test(rest);
+    if (wanted && (rest || st.size === 0)) st.content = Buffer.from(rest, 'base64');
   }
-  if (st.type === 'link') st.linkTarget = linkTarget;
+  if (type === 'link') st.linkTarget = unb64(f[9]);
   return st;
+}
+
+/** chown/chmod commands bringing path to the wanted owner/group/mode (empty: nothing to do). */
+export function attributeScript(
+  path: string,
+  want: { owner?: string; group?: string; mode?: string; recurse?: boolean; noFollow?: boolean },
+): string {
+  const lines: string[] = [];
+  const flags = [...(want.recurse ? ['-R'] : []), ...(want.noFollow ? ['-h'] : [])];
+  // chown first: it clears setuid/setgid bits that chmod then sets.
+  if (want.owner !== undefined || want.group !== undefined)
+    lines.push(shellJoin(['chown', ...flags, '--', `${want.owner ?? ''}${want.group !== undefined ? ':' + want.group : ''}`, path]));
+  if (want.mode !== undefined && !want.noFollow) lines.push(shellJoin(['chmod', ...(want.recurse ? ['-R'] : []), '--', want.mode, path]));
+  return lines.join('\n');
+}
+
+/** Whether owner/group differ from the wanted ones (names or numeric ids). */
+export function ownershipDiffers(st: FileState, want: { owner?: string; group?: string }): boolean {
+  const is = (name: string | undefined, id: number | undefined, w: string) => w === name || (/^\d+$/.test(w) && Number(w) === id);
+  if (want.owner !== undefined && !is(st.owner, st.uid, want.owner)) return true;
+  if (want.group !== undefined && !is(st.group, st.gid, want.group)) return true;
+  return false;
 }
 
 /** Normalises a mode argument ("0644", "644", 420) to the 3-4 digit octal string stat prints. */
 export function normalizeMode(mode: string | number | undefined): string | undefined {
-  if (mode === undefined) return undefined;
-  const s = typeof mode === 'number' ? mode.toString(8) : mode;
+  const s = modeArg(mode);
+  if (s === undefined) return undefined;
   if (!/^[0-7]{3,4}$/.test(s)) return s; // symbolic modes (u+x) are passed to chmod as they are
   return String(parseInt(s, 8).toString(8));
+}
+
+/** Text for a diff of state (not content): "mode 0644, owner root". */
+export function stateText(st: FileState): string {
+  if (st.type === 'absent') return 'absent\n';
+  const parts = [st.type];
+  if (st.mode) parts.push(`mode ${st.mode.padStart(4, '0')}`);
+  if (st.owner) parts.push(`owner ${st.owner}`);
+  if (st.group) parts.push(`group ${st.group}`);
+  if (st.linkTarget !== undefined) parts.push(`-> ${st.linkTarget}`);
+  return parts.join(', ') + '\n';
 }
