@@ -1,0 +1,117 @@
+import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LabPaths } from './state.js';
+import { prefixLength, type LabHostSpec, type Topology } from './topology.js';
+
+/** The environment every lab process starts from: nothing of the controller's leaks in. */
+export const LAB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const LAB_ENV = [`PATH=${LAB_PATH}`, 'HOME=/root', 'USER=root', 'LOGNAME=root', 'SHELL=/bin/bash', 'LANG=C.UTF-8'];
+
+/**
+ * Stage 1 runs as PID 1 of the host's fresh PID/mount/UTS namespaces, already inside its netns.
+ * It builds a copy-on-write root (overlay of / with the upper layer on a tmpfs, so layers never
+ * overlap), mounts fresh /proc /sys /run /tmp /root, pivots into it so no mount of the
+ * controller stays reachable, and hands PID 1 over to stage 2 with a minimal environment.
+ * Args: host name, host state dir, directory to hide from the host (the lab's keys).
+ */
+export const STAGE1 = `#!/bin/bash
+set -eu
+host=$1 hd=$2 hide=$3
+hostname "$host"
+ip -batch "$hd/net.batch"
+mount -t tmpfs -o mode=0755 "fablab-$host" "$hd/rw"
+mkdir "$hd/rw/upper" "$hd/rw/work"
+mount -t overlay "fablab-$host" -o "lowerdir=/,upperdir=$hd/rw/upper,workdir=$hd/rw/work" "$hd/root"
+r=$hd/root
+if [ -d "$r$hide" ]; then mount -t tmpfs -o mode=0700 fablab-hide "$r$hide"; fi
+mount -t proc proc "$r/proc"
+mount -t sysfs sysfs "$r/sys"
+mount --bind /dev "$r/dev"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$r/dev/pts"
+mount --bind "$r/dev/pts/ptmx" "$r/dev/ptmx"
+mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
+mount -t tmpfs -o mode=0755 run "$r/run"
+mount -t tmpfs -o mode=1777 tmp "$r/tmp"
+mount -t tmpfs -o mode=0700 root "$r/root"
+cp -a "$hd/files/." "$r/"
+cd "$r"
+pivot_root . .
+umount -l .
+cd /
+exec env -i ${LAB_ENV.join(' ')} /bin/bash /etc/fabric-lab/init
+`;
+
+/** Stage 2, PID 1 inside the host's root: sshd, the HTTP stand-in, then reaps orphans (FRR's daemons) forever. */
+const STAGE2 = `#!/bin/bash
+mkdir -p -m 0755 /run/sshd
+/usr/sbin/sshd -D -e -f /etc/fabric-lab/sshd_config 2>>/var/log/fabric-lab-sshd.log &
+if [ -x /etc/fabric-lab/http-reply ]; then
+  socat -T 10 TCP-LISTEN:80,fork,reuseaddr,backlog=256 EXEC:/etc/fabric-lab/http-reply 2>>/var/log/fabric-lab-http.log &
+fi
+sleep infinity &
+while :; do wait; sleep 1; done
+`;
+
+/** One HTTP answer per connection (reads the request first, so closing never resets it). */
+const HTTP_REPLY = `#!/bin/sh
+cr=$(printf '\\r')
+while IFS= read -r line; do [ "\${line%"$cr"}" = "" ] && break; done
+body=$(hostname)
+printf 'HTTP/1.1 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: %s\\r\\nConnection: close\\r\\n\\r\\n%s\\n' "$((\${#body} + 1))" "$body"
+`;
+
+const SSHD_CONFIG = `Port 22
+AddressFamily inet
+ListenAddress 0.0.0.0
+HostKey /etc/fabric-lab/ssh_host_ed25519_key
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+AuthorizedKeysFile .ssh/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+UseDNS no
+PrintMotd no
+PidFile /run/sshd.pid
+MaxStartups 200:30:400
+MaxSessions 64
+AcceptEnv LANG LC_*
+Subsystem sftp /usr/lib/openssh/sftp-server
+`;
+
+function hostsFile(t: Topology, self: LabHostSpec): string {
+  const lines = ['127.0.0.1\tlocalhost', `127.0.1.1\t${self.name}`, '::1\tlocalhost ip6-localhost ip6-loopback'];
+  for (const h of t.hosts) lines.push(`${h.address}\t${h.name}`);
+  return lines.join('\n') + '\n';
+}
+
+/** ip -batch lines that configure a namespace's end of its veth. */
+export function netBatch(address: string, subnet: string): string {
+  return `link set lo up\naddr add ${address}/${prefixLength(subnet)} dev eth0\nlink set eth0 up\n`;
+}
+
+/**
+ * Writes a host's state dir: net.batch, empty mount points, and files/ (a tree copied over the
+ * host's root: its hostname, hosts, sshd config and key, root's authorized_keys).
+ */
+export async function writeHostFiles(p: LabPaths, t: Topology, h: LabHostSpec, hostKey: string, clientPub: string): Promise<void> {
+  const hd = p.hostDir(h.name);
+  const files = join(hd, 'files');
+  const lab = join(files, 'etc/fabric-lab');
+  await mkdir(join(hd, 'rw'), { recursive: true });
+  await mkdir(join(hd, 'root'), { recursive: true });
+  await mkdir(lab, { recursive: true, mode: 0o755 });
+  await mkdir(join(files, 'root/.ssh'), { recursive: true });
+  await chmod(join(files, 'root'), 0o700);
+  await chmod(join(files, 'root/.ssh'), 0o700);
+  await writeFile(join(hd, 'net.batch'), netBatch(h.address, t.subnet));
+  await writeFile(join(files, 'etc/hostname'), `${h.name}\n`);
+  await writeFile(join(files, 'etc/hosts'), hostsFile(t, h));
+  await writeFile(join(lab, 'init'), STAGE2, { mode: 0o755 });
+  await writeFile(join(lab, 'sshd_config'), SSHD_CONFIG, { mode: 0o644 });
+  await copyFile(hostKey, join(lab, 'ssh_host_ed25519_key'));
+  await chmod(join(lab, 'ssh_host_ed25519_key'), 0o600);
+  await copyFile(`${hostKey}.pub`, join(lab, 'ssh_host_ed25519_key.pub'));
+  if (h.http) await writeFile(join(lab, 'http-reply'), HTTP_REPLY, { mode: 0o755 });
+  await writeFile(join(files, 'root/.ssh/authorized_keys'), clientPub, { mode: 0o600 });
+}

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { readdir, readFile, readlink } from 'node:fs/promises';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argv (no shell) to completion; `input` goes to stdin. Never throws for a non-zero exit. */
+export function run(argv: string[], input?: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const [cmd, ...args] = argv;
+    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Like run, but a non-zero exit throws with the command and its stderr. */
+export async function mustRun(argv: string[], input?: string): Promise<string> {
+  const r = await run(argv, input);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+
+/** Runs fn over items with at most `limit` in flight. */
+export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+export interface ProcInfo {
+  pid: number;
+  netNs?: string; // e.g. "net:[4026532281]"
+  pidNs?: string;
+  cmdline: string;
+  /** Last NSpid field: 1 for the init of a PID namespace. */
+  innerPid?: number;
+}
+
+/** Every live process with its namespaces (races with exiting processes are skipped). */
+export async function listProcesses(): Promise<ProcInfo[]> {
+  const entries = await readdir('/proc');
+  const out: ProcInfo[] = [];
+  await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (e) => {
+        const pid = Number(e);
+        if (pid === process.pid) return;
+        try {
+          const [netNs, pidNs, cmdline, status] = await Promise.all([
+            readlink(`/proc/${pid}/ns/net`).catch(() => undefined),
+            readlink(`/proc/${pid}/ns/pid`).catch(() => undefined),
+            readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
+            readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''),
+          ]);
+          const nspid = /^NSpid:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/);
+          out.push({
+            pid,
+            netNs,
+            pidNs,
+            cmdline: cmdline.replace(/\0/g, ' ').trim(),
+            innerPid: nspid ? Number(nspid[nspid.length - 1]) : undefined,
+          });
+        } catch {
+          // the process exited while we looked
+        }
+      }),
+  );
+  return out;
+}
+
+/** True while pid runs (a zombie waiting for its parent counts as gone). */
+export async function alive(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
