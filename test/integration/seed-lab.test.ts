@@ -1,0 +1,115 @@
+// The seed in the lab: lab.yml converges and is idempotent, verify.yml passes, and each fault
+// the operator hit (L3 hashing, redirects, a node's BGP down) makes verify fail by name and is
+// repaired by the playbook. Kubernetes cannot run here: site.yml is only planned (--check).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { recap, runFabric, type FabricRun } from '../support/fabric.js';
+import { requireLab } from '../support/lab.js';
+
+const VIP = '172.16.1.220';
+const K8S = ['cp1', 'w1', 'w2', 'w3'];
+const LAB = ['-i', 'inventory/lab.yml'];
+const LONG = 300_000;
+
+const play = (book: string, ...extra: string[]) => runFabric(['play', `playbooks/${book}`, ...LAB, ...extra], { timeoutMs: LONG });
+const labExec = (host: string, ...cmd: string[]) => runFabric(['lab', 'exec', host, '--', ...cmd]);
+
+function explain(r: FabricRun): string {
+  return `exit ${r.code}\n${r.stdout}\n${r.stderr}`;
+}
+
+async function mustExec(host: string, ...cmd: string[]): Promise<string> {
+  const r = await labExec(host, ...cmd);
+  expect(r.code, `${host}: ${cmd.join(' ')}\n${explain(r)}`).toBe(0);
+  return r.stdout;
+}
+
+/** Answers per node for n connections from the workstation (each curl: a new source port). */
+async function spread(n = 120): Promise<Record<string, number>> {
+  const out = await mustExec('workstation', 'sh', '-c', `ip route flush cache; for i in $(seq ${n}); do curl -s --max-time 2 http://${VIP}/ || echo no-answer; done`);
+  const counts: Record<string, number> = {};
+  for (const line of out.split('\n').map((l) => l.trim()).filter(Boolean)) counts[line] = (counts[line] ?? 0) + 1;
+  return counts;
+}
+
+async function expectVerifyFails(message: RegExp): Promise<void> {
+  const r = await play('verify.yml');
+  expect(r.code, explain(r)).not.toBe(0);
+  expect(r.stdout + r.stderr).toMatch(message);
+}
+
+describe('seed playbooks in the lab', () => {
+  beforeAll(async () => {
+    await requireLab();
+  }, LONG);
+
+  it('lab.yml converges', async () => {
+    const r = await play('lab.yml');
+    expect(r.code, explain(r)).toBe(0);
+    const hosts = recap(r.stdout);
+    expect(Object.keys(hosts).sort()).toEqual([...K8S, 'router', 'workstation'].sort());
+    for (const [h, c] of Object.entries(hosts)) expect(c.failed, h).toBe(0);
+  }, LONG);
+
+  it('a second run changes nothing on any host', async () => {
+    const r = await play('lab.yml');
+    expect(r.code, explain(r)).toBe(0);
+    const hosts = recap(r.stdout);
+    expect(Object.keys(hosts)).toHaveLength(6);
+    for (const [h, c] of Object.entries(hosts)) expect(c.changed, `${h}\n${r.stdout}`).toBe(0);
+  }, LONG);
+
+  it('verify.yml passes and 120 connections reach at least 3 nodes', async () => {
+    const r = await play('verify.yml');
+    expect(r.code, explain(r)).toBe(0);
+    const counts = await spread();
+    expect(counts['no-answer'], JSON.stringify(counts)).toBeUndefined();
+    expect(Object.keys(counts).length, JSON.stringify(counts)).toBeGreaterThanOrEqual(3);
+  }, LONG);
+
+  it('with L3 hashing one client lands on one node and verify names the hash policy; --tags router repairs it', async () => {
+    await mustExec('router', 'sysctl', '-w', 'net.ipv4.fib_multipath_hash_policy=0');
+    const l3 = await spread();
+    expect(Object.keys(l3), JSON.stringify(l3)).toHaveLength(1);
+    expect(Object.values(l3)[0]).toBe(120);
+    await expectVerifyFails(/fib_multipath_hash_policy is 0 on router/);
+
+    const fix = await play('lab.yml', '--tags', 'router');
+    expect(fix.code, explain(fix)).toBe(0);
+    expect(recap(fix.stdout).router?.changed).toBeGreaterThanOrEqual(1);
+    expect((await mustExec('router', 'sysctl', '-n', 'net.ipv4.fib_multipath_hash_policy')).trim()).toBe('1');
+    const l4 = await spread();
+    expect(Object.keys(l4).length, JSON.stringify(l4)).toBeGreaterThanOrEqual(3);
+  }, LONG);
+
+  it('verify fails when the router sends ICMP redirects; the router play turns them off', async () => {
+    await mustExec('router', 'sysctl', '-w', 'net.ipv4.conf.all.send_redirects=1');
+    await expectVerifyFails(/send_redirects is on for router/);
+    const fix = await play('lab.yml', '--tags', 'router');
+    expect(fix.code, explain(fix)).toBe(0);
+    expect((await mustExec('router', 'sysctl', '-n', 'net.ipv4.conf.all.send_redirects')).trim()).toBe('0');
+  }, LONG);
+
+  it("verify fails naming w3 when w3's BGP is down; the speaker play brings it back", async () => {
+    await mustExec('w3', '/usr/lib/frr/frrinit.sh', 'stop');
+    await expectVerifyFails(/BGP session with w3 \(172\.16\.1\.204\) is not Established on router/);
+    const fix = await play('lab.yml', '--tags', 'speaker');
+    expect(fix.code, explain(fix)).toBe(0);
+    const r = await play('verify.yml');
+    expect(r.code, explain(r)).toBe(0);
+  }, LONG);
+
+  it('site.yml --check plans the Kubernetes roles without running them', async () => {
+    const r = await runFabric(['play', 'playbooks/site.yml', ...LAB, '--check'], { timeoutMs: LONG });
+    const out = r.stdout + r.stderr;
+    expect(r.code, explain(r)).toBe(0);
+    expect(out).toMatch(/kubeadm init \(once; admin\.conf marks a done init\)/);
+    expect(out).toMatch(/kubeadm join \(once; kubelet\.conf marks a joined node\)/);
+    expect(out).toMatch(/Apply the MetalLB manifest and wait for it/);
+    expect(out).toMatch(/Install kubelet, kubeadm and kubectl/);
+    // Planned, never run: no node was initialized or joined.
+    for (const h of K8S) {
+      const t = await labExec(h, 'test', '-e', '/etc/kubernetes/admin.conf', '-o', '-e', '/etc/kubernetes/kubelet.conf');
+      expect(t.code, `${h} has kubeadm state after --check`).toBe(1);
+    }
+  }, LONG);
+});
