@@ -68,3 +68,10 @@ export function labelledBlock(label: string, text: string, indent = '    ', maxL
   if (lines.length > maxLines) shown.push(`${indent}  ... (${lines.length - maxLines} more lines)`);
   return [`${indent}${label}:`, ...shown];
 }
+
+/** The lines after a headline (`failed: [w1] => first line`), indented under it and capped. */
+export function continuationLines(lines: string[], indent = '    ', maxLines = MAX_BLOCK_LINES): string[] {
+  const shown = lines.slice(0, maxLines).map((l) => `${indent}${l}`);
+  if (lines.length > maxLines) shown.push(`${indent}... (${lines.length - maxLines} more lines)`);
+  return shown;
+}

@@ -2,7 +2,7 @@ import type { HostResult, HostStatus, TaskInfo } from '../run/events.js';
 import type { ModuleResult } from '../modules/types.js';
 import { COLOR, type ColorCode, stringc } from './ansi.js';
 import { diffLines } from './diff.js';
-import { NO_LOG, hostTag, itemLabel, labelledBlock, textLines } from './format.js';
+import { NO_LOG, continuationLines, hostTag, itemLabel, labelledBlock, textLines } from './format.js';
 
 export interface LineOptions {
   verbose: number;
@@ -52,7 +52,7 @@ function resultText(task: TaskInfo, status: HostStatus, r: ModuleResult, opts: L
     const headSource = msg ?? stderr ?? (typeof r.rc === 'number' ? `rc=${r.rc}` : status);
     const [headline = status, ...rest] = textLines(headSource);
     const block: string[] = [];
-    if (rest.length) block.push(...labelledBlock(fromStderr ? 'stderr' : 'msg', rest.join('\n'), '    ', FAILURE_LINES));
+    if (rest.length) block.push(...continuationLines(rest, '    ', FAILURE_LINES));
     if (typeof r.rc === 'number' && (msg !== undefined || stderr !== undefined)) block.push(`    rc: ${r.rc}`);
     if (stderr && !fromStderr) block.push(...labelledBlock('stderr', stderr, '    ', FAILURE_LINES));
     // Commands such as kubeadm print their errors on stdout.
@@ -66,7 +66,7 @@ function resultText(task: TaskInfo, status: HostStatus, r: ModuleResult, opts: L
   if (showMsg) {
     const [first, ...rest] = textLines(msg);
     headline = first;
-    if (rest.length) block.push(...labelledBlock('msg', rest.join('\n')));
+    if (rest.length) block.push(...continuationLines(rest));
   }
   if (opts.verbose >= 1 && stdout) block.push(...labelledBlock('stdout', stdout));
   if (opts.verbose >= 2 && stderr) block.push(...labelledBlock('stderr', stderr));
