@@ -126,7 +126,7 @@ export function normalizeMode(mode: string | number | undefined): string | undef
 /** Text for a diff of state (not content): "mode 0644, owner root". */
 export function stateText(st: FileState): string {
   if (st.type === 'absent') return 'absent\n';
-  const parts = [st.type];
+  const parts: string[] = [st.type];
   if (st.mode) parts.push(`mode ${st.mode.padStart(4, '0')}`);
   if (st.owner) parts.push(`owner ${st.owner}`);
   if (st.group) parts.push(`group ${st.group}`);

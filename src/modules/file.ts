@@ -1,0 +1,164 @@
+import { posix } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { InputError } from '../errors.js';
+import { quote, shellJoin } from '../quote.js';
+import {
+  attributeProps,
+  attrsOf,
+  attrsSatisfied,
+  checkAttrArgs,
+  pathOf,
+  pathProps,
+  requirePath,
+  stateAfter,
+  type AttrArgs,
+  type Attrs,
+} from './lib/file-args.js';
+import { attributeScript, ownershipDiffers, parseFileState, probeFileScript, stateText, tempPrefix, type FileState } from './lib/file-state.js';
+import { modeSatisfied } from './lib/mode.js';
+import { defineModule, type ModuleContext, type ModuleResult } from './types.js';
+
+type FileStateArg = 'file' | 'directory' | 'absent' | 'touch' | 'link';
+
+export interface FileArgs extends AttrArgs {
+  path?: string;
+  dest?: string;
+  name?: string;
+  state?: FileStateArg;
+  src?: string;
+  recurse?: boolean;
+  force?: boolean;
+  follow?: boolean;
+}
+
+const RECURSE_MARK = '--fabric-tree--';
+
+/** One line per entry below a directory: `mode owner group uid gid type`, for recurse. */
+function treeScript(path: string): string {
+  return `echo ${quote(RECURSE_MARK)}; find ${quote(path)} -mindepth 1 -printf '%m %u %g %U %G %y\\n'`;
+}
+
+/** Entries below the directory whose attributes differ from want. */
+function treeMismatches(out: string, want: Attrs): number {
+  const at = out.indexOf(RECURSE_MARK + '\n');
+  if (at < 0) return 0;
+  let n = 0;
+  for (const line of out.slice(at + RECURSE_MARK.length + 1).split('\n')) {
+    const [mode, owner, group, uid, gid, type] = line.split(' ');
+    if (!mode || !type) continue;
+    const st: FileState = { type: type === 'd' ? 'directory' : 'file', path: '', mode, owner, group, uid: Number(uid), gid: Number(gid) };
+    // chmod -R does not change symlinks; chown -R changes the link itself only with -h, so skip links.
+    if (type === 'l') continue;
+    if (!modeSatisfied(mode, want.mode, type === 'd') || ownershipDiffers(st, want)) n++;
+  }
+  return n;
+}
+
+/** Also reports whether a link's src exists (relative to the link's directory, like the kernel resolves it). */
+function srcExistsScript(path: string, src: string): string {
+  const resolved = src.startsWith('/') ? src : posix.join(posix.dirname(path), src);
+  return `if [ -e ${quote(resolved)} ]; then echo src-exists; fi`;
+}
+
+async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
+  const path = pathOf(a);
+  const want = attrsOf(a);
+  const follow = a.follow !== false && a.state !== 'link' && a.state !== 'absent';
+  const wantsTree = (a.state ?? 'directory') === 'directory' && a.recurse && (want.mode !== undefined || want.owner !== undefined || want.group !== undefined);
+  let script = probeFileScript(path, { follow, checksum: false });
+  if (wantsTree) script += `\nif [ -d ${quote(path)} ]; then ${treeScript(path)}; fi`;
+  if (a.state === 'link') script += `\n${srcExistsScript(path, a.src!)}`;
+  const r = await ctx.exec(script);
+  if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${path}: ${r.stderr.trim()}` };
+  const st = parseFileState(r.stdout, { content: false });
+  // Ansible: without a state, a path keeps the kind it has (directory or file).
+  const state: FileStateArg = a.state ?? (st.type === 'directory' ? 'directory' : 'file');
+  const target = follow && st.path ? st.path : path;
+  const base: ModuleResult = { changed: false, path, state: st.type === 'link' ? 'link' : st.type === 'other' ? 'file' : st.type };
+  const fail = (msg: string): ModuleResult => ({ ...base, failed: true, msg });
+  const apply = async (cmd: string, after: string, newState: string): Promise<ModuleResult> => {
+    const res: ModuleResult = { ...base, changed: true, state: newState, ...(ctx.diff ? { diff: [{ path, before: stateText(st), after }] } : {}) };
+    if (ctx.check) return res;
+    const x = await ctx.exec(`set -e\n${cmd}`);
+    return x.rc === 0 ? res : fail(`${state} ${path} failed: ${x.stderr.trim() || `exit ${x.rc}`}`);
+  };
+  const attrs = (p: string, recurse = false) => attributeScript(p, { ...want, recurse });
+
+  switch (state) {
+    case 'absent':
+      if (st.type === 'absent') return { ...base, state: 'absent' };
+      return apply(shellJoin(['rm', '-rf', '--', path]), 'absent\n', 'absent');
+
+    case 'file':
+      if (st.type === 'absent') return fail(`file (${path}) is absent, cannot continue`);
+      if (st.type === 'directory') return fail(`${path} is a directory, not a file (use state: directory)`);
+      if (attrsSatisfied(st, want)) return base;
+      return apply(attrs(target), stateAfter(st, want), st.type);
+
+    case 'directory': {
+      if (st.type === 'absent') {
+        const after = stateAfter({ ...st, type: 'directory', mode: '755', owner: undefined, group: undefined }, want, 'directory');
+        return apply([shellJoin(['mkdir', '-p', '--', target]), attrs(target, a.recurse)].filter(Boolean).join('\n'), after, 'directory');
+      }
+      if (st.type !== 'directory') return fail(`${path} exists and is a ${st.type}, not a directory`);
+      const tree = wantsTree ? treeMismatches(r.stdout, want) : 0;
+      if (attrsSatisfied(st, want) && tree === 0) return base;
+      const after = stateAfter(st, want) + (tree ? `${tree} entries below with other attributes: fixed recursively\n` : '');
+      return apply(attrs(target, a.recurse), after, 'directory');
+    }
+
+    case 'touch': {
+      // Ansible: touch always reports changed (it updates the times).
+      const after = st.type === 'absent' ? stateAfter({ ...st, type: 'file', mode: '644' }, want, 'file') : stateAfter(st, want);
+      const touch = shellJoin(['touch', '--', target]);
+      return apply([touch, attrs(target)].filter(Boolean).join('\n'), after, st.type === 'absent' ? 'file' : st.type);
+    }
+
+    case 'link': {
+      const src = a.src!;
+      const srcExists = /^src-exists$/m.test(r.stdout);
+      if (st.type === 'link' && st.linkTarget === src) {
+        if (!ownershipDiffers(st, want)) return { ...base, src };
+        return apply(attributeScript(path, { owner: want.owner, group: want.group, noFollow: true }), stateAfter(st, { owner: want.owner, group: want.group }), 'link');
+      }
+      if (!srcExists && !a.force) return fail(`src file ${src} does not exist, use force: true if you really want to create the link`);
+      if (st.type === 'file' && !a.force) return fail(`refusing to convert from file to symlink for ${path} (use force: true)`);
+      if (st.type === 'directory' && !a.force) return fail(`refusing to replace directory ${path} with a symlink (use force: true)`);
+      // A temp link renamed over the path: the path is never missing, even for a moment.
+      const tmp = `${tempPrefix(path)}${randomBytes(6).toString('hex')}`;
+      const lines = [
+        st.type === 'directory' ? shellJoin(['rmdir', '--', path]) : '',
+        shellJoin(['ln', '-s', '--', src, tmp]),
+        want.owner !== undefined || want.group !== undefined ? attributeScript(tmp, { owner: want.owner, group: want.group, noFollow: true }) : '',
+        shellJoin(['mv', '-Tf', '--', tmp, path]),
+      ].filter(Boolean);
+      return apply(lines.join('\n'), `link, -> ${src}\n`, 'link');
+    }
+  }
+}
+
+/** ansible.builtin.file: files, directories, links and their attributes. */
+export default defineModule<FileArgs>({
+  name: 'file',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    ...requirePath,
+    properties: {
+      ...pathProps,
+      state: { enum: ['file', 'directory', 'absent', 'touch', 'link'] },
+      src: { type: 'string', minLength: 1, description: 'target of a link (state: link)' },
+      ...attributeProps,
+      recurse: { type: 'boolean', default: false, description: 'state: directory: apply mode/owner/group to everything below' },
+      force: { type: 'boolean', default: false, description: 'state: link: replace a file or an empty directory, or link to a missing src' },
+      follow: { type: 'boolean', default: true },
+    },
+  },
+  validate(a) {
+    checkAttrArgs('file', a);
+    if (a.state === 'link' && a.src === undefined) throw new InputError('file: state: link needs src (the link target)');
+    if (a.src !== undefined && a.state !== 'link') throw new InputError(`file: src is only for state: link, not state: ${a.state ?? 'file'}`);
+    if (a.recurse && a.state !== undefined && a.state !== 'directory') throw new InputError('file: recurse needs state: directory');
+  },
+  run,
+});
