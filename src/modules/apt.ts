@@ -42,7 +42,8 @@ export function aptProbeScript(names: string[], latest: boolean, autoremove = fa
   if (latest && names.length) lines.push(`echo @@policy; LC_ALL=C apt-cache policy ${shellJoin(names)} 2>/dev/null; echo @@end`);
   lines.push(
     'echo "now=$(date +%s)"',
-    'for f in /var/lib/apt/periodic/update-success-stamp /var/cache/apt/pkgcache.bin; do [ -e "$f" ] && echo "stamp=$(stat -c %Y "$f")" && break; done',
+    // As Ansible: the update-success stamp, else the lists directory (apt-get update rewrites it).
+    'for f in /var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists /var/cache/apt/pkgcache.bin; do [ -e "$f" ] && echo "stamp=$(stat -c %Y "$f")" && break; done',
     'true',
   );
   return lines.join('\n');

@@ -59,9 +59,9 @@ export default defineModule<AptRepositoryArgs>({
     },
   },
   validate(a) {
-    const all = [a.types, a.uris, a.suites, a.components, a.architectures, a.signed_by].flatMap((v) => words(v as List | undefined));
+    const raw = [a.types, a.uris, a.suites, a.components, a.architectures, a.signed_by].flat().filter((v): v is string => typeof v === 'string');
     // A newline would start a new deb822 field or stanza.
-    if (all.some((w) => /[\r\n]/.test(w))) throw new InputError('apt_repository: values must not contain newlines');
+    if (raw.some((w) => /[\r\n]/.test(w))) throw new InputError('apt_repository: values must not contain newlines');
     if ((a.state ?? 'present') === 'present') {
       if (!words(a.uris).length || !words(a.suites).length) throw new InputError("apt_repository: 'uris' and 'suites' are required when state is present");
       const flat = words(a.suites).every((s) => s.endsWith('/'));
