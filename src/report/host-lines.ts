@@ -93,18 +93,18 @@ export function hostResultLines(task: TaskInfo, host: string, o: HostResult, opt
   const lines: string[] = [];
   let hasDetail = false;
   const emit = (status: HostStatus, r: ModuleResult, item: { value: unknown } | undefined): void => {
+    const text = resultText(task, status, r ?? { changed: false }, opts);
+    const diff = opts.diff ? diffLines(r?.diff, opts.color) : [];
+    // no_log: the result is only measured (would it say something?), never printed.
+    if (text.headline !== undefined || text.block.length || diff.length) hasDetail = true;
     if (task.noLog) {
       lines.push(statusLine(status, tag, [NO_LOG], opts.color));
       return;
     }
-    const text = resultText(task, status, r ?? { changed: false }, opts);
     const itemPart = item ? `(item=${itemLabel(item.value)})` : undefined;
     lines.push(statusLine(status, tag, [itemPart, text.headline], opts.color));
     const blockColor = isFailure(status) && opts.color;
-    lines.push(...text.block.map((l) => stringc(l, COLOR.error, blockColor)));
-    const diff = opts.diff ? diffLines(r?.diff, opts.color) : [];
-    lines.push(...diff);
-    if (text.headline !== undefined || text.block.length || diff.length) hasDetail = true;
+    lines.push(...text.block.map((l) => stringc(l, COLOR.error, blockColor)), ...diff);
   };
   for (const it of items) emit(it.status, it.result, { value: it.item });
   // The host's own line, unless its items already tell its status (Ansible prints only item lines then).
