@@ -38,7 +38,7 @@ export function applyMode(current: number, mode: string, isDir: boolean): number
     const whoText = m[1]!;
     const who = whoText === '' ? 0o7777 : [...whoText].reduce((a, c) => a | (c === 'a' ? 0o7777 : WHO[c]!), 0);
     const mask = whoText === '' ? ~ASSUMED_UMASK & 0o7777 : 0o7777;
-    for (const op of m[2]!.matchAll(/([-+=])([rwxXst]*|[ugo])/g)) {
+    for (const op of m[2]!.matchAll(/([-+=])([ugo]|[rwxXst]*)/g)) {
       const [, sign, perms] = op as unknown as [string, string, string];
       let p = 0;
       if (perms === 'u' || perms === 'g' || perms === 'o') {
