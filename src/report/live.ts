@@ -119,6 +119,9 @@ export class LiveReporter implements Reporter {
 
   private async show(live: LiveTask): Promise<void> {
     this.write([''], false);
+    // listr2 hides the cursor while drawing; a second Ctrl-C exits mid-draw, so give it back on exit.
+    const showCursor = (): void => void this.opts.out.write('\x1b[?25h');
+    process.once('exit', showCursor);
     try {
       await this.listrFor(live).run();
     } catch {
@@ -126,6 +129,8 @@ export class LiveReporter implements Reporter {
       this.write([taskBanner(live.task, this.columns)], false);
       for (const [host, o] of live.results) this.write(this.lines(live.task, host, o).lines, false);
       return;
+    } finally {
+      process.off('exit', showCursor);
     }
     await live.done;
     const shown = this.fitsOnScreen(live.hosts.length) ? live.hosts : [];
