@@ -20,7 +20,9 @@ import sysctl from '../../src/modules/sysctl.js';
 import waitFor from '../../src/modules/wait_for.js';
 import { quote } from '../../src/quote.js';
 import { gatherFacts } from '../../src/run/facts.js';
+import type { Connection } from '../../src/connection/types.js';
 import { argErrors, netnsConnection, runModule, WrappedConnection } from '../support/module-harness.js';
+import { connectTestSsh, stopTestSshd } from '../support/sshd.js';
 
 const sh = (cmd: string) => execFileSync('/bin/sh', ['-c', cmd], { encoding: 'utf8' });
 const PWNED = '/tmp/fabric-pwned-system-modules';
@@ -578,5 +580,32 @@ data: {x: "$(touch ${PWNED}) 'q'"}
     reset(2);
     expect(await runModule(kubectlApply, { definition: [{ kind: 'Namespace', apiVersion: 'v1', metadata: { name: 'x' } }] }, kconn)).toMatchObject({ failed: true, rc: 2 });
     expect(log()).not.toContain('apply');
+  });
+});
+
+describe('over SSH (the test sshd on 127.0.0.1): same behaviour, same round trips', () => {
+  let ssh: Connection;
+  beforeAll(async () => {
+    ssh = await connectTestSsh();
+  });
+  afterAll(async () => {
+    await ssh?.close();
+    await stopTestSshd();
+  });
+
+  it('command creates, sysctl file (live untouched), apt no-op, facts', async () => {
+    const f = join(dir, 'ssh made');
+    expect(await runModule(command, { argv: ['touch', f], creates: f }, ssh)).toMatchObject({ changed: true, execs: 1 });
+    expect(await runModule(command, { argv: ['touch', f], creates: f }, ssh)).toMatchObject({ changed: false, execs: 1, uploads: 0 });
+    const file = join(dir, 'ssh-sysctl.conf');
+    // reload false + sysctl_set false: only the file, never this machine's live value.
+    const args = { name: 'net.ipv4.ip_forward', value: "1 '$(touch " + PWNED + ")'", sysctl_file: file, reload: false };
+    expect(await runModule(sysctl, args, ssh)).toMatchObject({ changed: true, uploads: 1 });
+    expect(readFileSync(file, 'utf8')).toBe(`net.ipv4.ip_forward=1 '$(touch ${PWNED})'\n`);
+    expect(await runModule(sysctl, args, ssh)).toMatchObject({ changed: false, execs: 1, uploads: 0 });
+    expect(await runModule(apt, { name: 'iproute2' }, ssh)).toMatchObject({ changed: false, execs: 1 });
+    const facts = await gatherFacts((s) => ssh.exec(s));
+    expect(facts.kernel).toBe(release());
+    expect(existsSync(PWNED)).toBe(false);
   });
 });
