@@ -17,6 +17,7 @@
  *                           "172.16.1.220-172.16.1.250" -> 172.16.1.220/30, .224/28, .240/29, .248/31, .250/32
  *   range_first range       first address of a range or CIDR (of the first one in a list)
  *   indent n text           indents every line but the first by n spaces (like Jinja's indent)
+ *   {{{{raw}}}}...{{{{/raw}}}}  the text between, verbatim (Go/Helm templates inside a file)
  *
  * A string that is exactly one variable reference ("{{ groups.k8s }}") renders to the variable's
  * own value (list, mapping, number, bool), like Ansible's native types; anything else is a string,
@@ -175,6 +176,10 @@ defineHelper('indent', 2, 2, ([n, s]) => {
     .split('\n')
     .map((line, i) => (i === 0 || line.trim() === '' ? line : pad + line))
     .join('\n');
+});
+
+defineHelper('raw', 0, 0, function (this: unknown, _args, options) {
+  return options.fn(this);
 });
 
 /** Helper names a template may call (Handlebars' built-ins and ours), for static analysis. */

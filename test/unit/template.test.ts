@@ -234,6 +234,10 @@ describe('helpers', () => {
     expect(r('{{indent 4 text}}', { text: 'a:\n  b: 1\n\nc: 2' })).toBe('a:\n      b: 1\n\n    c: 2');
   });
 
+  it('raw blocks keep mustaches verbatim', () => {
+    expect(renderText('a {{{{raw}}}}{{ .Values.x }} {{#if}}{{{{/raw}}}} {{port}}', vars)).toBe('a {{ .Values.x }} {{#if}} 6443');
+  });
+
   it('checks argument counts', () => {
     const e = inputError(() => renderString('x {{add port}}', vars, where));
     expect(e.message).toBe("helper 'add' takes 2 argument(s), got 1");
