@@ -41,6 +41,24 @@ cd /
 exec env -i ${LAB_ENV.join(' ')} /bin/bash /etc/fabric-lab/init
 `;
 
+/**
+ * The supervisor launches every host with one spawn from node (forks from bash are cheap) and
+ * stays as the launchers' parent so they are reaped when their host dies; it exits when none is left.
+ * Args: stage 1 path, directory to hide, pids file, then host, host dir, netns name per host.
+ */
+export const SUPERVISOR = `#!/bin/bash
+stage1=$1 hide=$2 pids=$3
+shift 3
+while [ $# -ge 3 ]; do
+  host=$1 hd=$2 ns=$3
+  shift 3
+  nsenter --net="/run/netns/$ns" unshare --mount --pid --uts --fork --propagation private -- /bin/bash "$stage1" "$host" "$hd" "$hide" </dev/null >>"$hd/boot.log" 2>&1 &
+  echo "$!" >"$hd/launcher.pid"
+  echo "$!" >>"$pids"
+done
+wait
+`;
+
 /** Stage 2, PID 1 inside the host's root: sshd, the HTTP stand-in, then reaps orphans (FRR's daemons) forever. */
 const STAGE2 = `#!/bin/bash
 mkdir -p -m 0755 /run/sshd

@@ -1,35 +1,33 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { appendFile, readFile, stat } from 'node:fs/promises';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LAB_ENV } from './host-files.js';
+import { LAB_ENV, SUPERVISOR } from './host-files.js';
 import { NETNS_DIR } from './network.js';
-import { listProcesses, sleep } from './proc.js';
+import { alive, listProcesses, sleep } from './proc.js';
 import type { LabPaths } from './state.js';
 import { nsName, type LabHostSpec, type Topology } from './topology.js';
 
-const READY_TIMEOUT_MS = 30_000;
-
 /**
- * Starts a host: nsenter into its netns, unshare fresh mount/PID/UTS namespaces and run stage 1
- * as their PID 1. Detached, so the lab outlives the command that brought it up.
+ * Starts every host: the supervisor nsenters each host's netns and unshares fresh mount/PID/UTS
+ * namespaces whose PID 1 runs stage 1. Detached, so the lab outlives the command that brought it up.
  */
-export async function startHost(p: LabPaths, t: Topology, h: LabHostSpec): Promise<number> {
-  const hd = p.hostDir(h.name);
-  const log = openSync(join(hd, 'boot.log'), 'a');
+export async function startHosts(p: LabPaths, t: Topology): Promise<void> {
+  await writeFile(p.supervisor, SUPERVISOR, { mode: 0o755 });
+  const log = openSync(join(p.dir, 'supervisor.log'), 'a');
   try {
-    const child = spawn(
-      'nsenter',
-      [`--net=${NETNS_DIR}/${nsName(t, h.name)}`, 'unshare', '--mount', '--pid', '--uts', '--fork', '--propagation', 'private', '--', '/bin/bash', p.stage1, h.name, hd, p.labsDir],
-      { detached: true, stdio: ['ignore', log, log], env: Object.fromEntries(LAB_ENV.map((kv) => kv.split('=', 2) as [string, string])) },
-    );
+    const args = t.hosts.flatMap((h) => [h.name, p.hostDir(h.name), nsName(t, h.name)]);
+    const child = spawn('/bin/bash', [p.supervisor, p.stage1, p.labsDir, p.pidsFile, ...args], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: Object.fromEntries(LAB_ENV.map((kv) => kv.split('=', 2) as [string, string])),
+    });
     child.unref();
-    const pid = await new Promise<number>((resolve, reject) => {
-      child.once('spawn', () => resolve(child.pid!));
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
       child.once('error', reject);
     });
-    await appendFile(p.pidsFile, `${pid}\n`);
-    return pid;
+    await appendFile(p.pidsFile, `${child.pid}\n`);
   } finally {
     closeSync(log);
   }
@@ -77,22 +75,31 @@ export async function hostListening(h: LabHostSpec, init: number): Promise<boole
   return neededPorts(h).every((n) => ports.has(n));
 }
 
-/** Waits until the host's sshd (and HTTP stand-in) listen; throws with its boot log when it died. */
-export async function waitHostReady(p: LabPaths, t: Topology, h: LabHostSpec, launcher: number): Promise<number> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
-    const children = await readFile(`/proc/${launcher}/task/${launcher}/children`, 'utf8').catch(() => undefined);
-    const init = children?.trim().split(/\s+/).map(Number)[0];
-    if (init) {
-      if (await hostListening(h, init)) {
-        await appendFile(p.pidsFile, `${init}\n`);
-        return init;
+async function bootLog(p: LabPaths, host: string): Promise<string> {
+  const log = await readFile(join(p.hostDir(host), 'boot.log'), 'utf8').catch(() => '');
+  return log.trim().split('\n').slice(-5).join(' | ') || 'no output';
+}
+
+/** Waits until every host's sshd (and HTTP stand-in) listen; throws with the boot log of a host that died. */
+export async function waitHostsReady(p: LabPaths, t: Topology): Promise<void> {
+  const deadline = Date.now() + 30_000 + 300 * t.hosts.length;
+  let pending = t.hosts;
+  for (let delay = 20; pending.length; delay = Math.min(delay * 2, 200)) {
+    const inits = await hostInits({ ...t, hosts: pending });
+    const still: LabHostSpec[] = [];
+    for (const h of pending) {
+      const init = inits.get(h.name);
+      if (init !== undefined && (await hostListening(h, init))) continue;
+      const launcher = Number(await readFile(join(p.hostDir(h.name), 'launcher.pid'), 'utf8').catch(() => '0'));
+      if (launcher && init === undefined && !(await alive(launcher))) {
+        throw new Error(`lab host ${h.name} did not start: ${await bootLog(p, h.name)}`);
       }
-    } else if (children === undefined || Date.now() > deadline) {
-      const log = await readFile(join(p.hostDir(h.name), 'boot.log'), 'utf8').catch(() => '');
-      throw new Error(`lab host ${h.name} did not start: ${log.trim().split('\n').slice(-5).join(' | ') || 'no output'}`);
+      still.push(h);
     }
-    if (Date.now() > deadline) throw new Error(`lab host ${h.name}: sshd${h.http ? '/http' : ''} not listening after ${READY_TIMEOUT_MS / 1000} s`);
-    await sleep(delay);
+    pending = still;
+    if (pending.length && Date.now() > deadline) {
+      throw new Error(`lab hosts ${pending.map((h) => h.name).join(', ')}: sshd not listening in time (${await bootLog(p, pending[0]!.name)})`);
+    }
+    if (pending.length) await sleep(delay);
   }
 }

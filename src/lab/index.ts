@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { shellJoin } from '../quote.js';
 import { hostExec, hostExecCapture, type ExecCapture } from './exec.js';
 import { STAGE1, writeHostFiles } from './host-files.js';
-import { hostInits, hostListening, startHost, waitHostReady } from './hosts.js';
+import { hostInits, hostListening, startHosts, waitHostsReady } from './hosts.js';
 import { proxyCommand, writeInventory } from './inventory.js';
 import { makeKeys, writeKnownHosts } from './keys.js';
 import { createNetwork, prefixedNamespaces } from './network.js';
@@ -13,7 +13,7 @@ import { ensureRequirements } from './requirements.js';
 import { labPaths, readState, withLabLock, type LabOptions, type LabPaths, type LabState } from './state.js';
 import { hostStatuses, type HostStatus } from './status.js';
 import { teardown, type DownReport } from './teardown.js';
-import { controllerNs, DEFAULT_LAB, resolveTopology, type Topology } from './topology.js';
+import { controllerNs, DEFAULT_LAB, labIdentity, resolveTopology, type Topology } from './topology.js';
 
 export type { LabOptions } from './state.js';
 export type { HostStatus } from './status.js';
@@ -85,13 +85,20 @@ async function healthy(t: Topology): Promise<boolean> {
 }
 
 async function build(t: Topology, p: LabPaths, inventoryPath: string, log: (l: string) => void): Promise<string[]> {
+  const t0 = Date.now();
+  // FABRIC_LAB_TRACE=1 prints how long each phase took (for the benchmark report).
+  const phase = (what: string) => process.env.FABRIC_LAB_TRACE && log(`  ${what}: ${Date.now() - t0} ms`);
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
   await writeFile(p.stage1, STAGE1, { mode: 0o755 });
   const [keys] = await Promise.all([makeKeys(p, t), createNetwork(t)]);
+  phase('keys and network');
   const pub = await readFile(`${p.key}.pub`, 'utf8');
   await pool(t.hosts, 16, (h) => writeHostFiles(p, t, h, keys.get(h.name)!, pub));
-  const launchers = await pool(t.hosts, 16, (h) => startHost(p, t, h));
-  await Promise.all(t.hosts.map((h, i) => waitHostReady(p, t, h, launchers[i]!)));
+  phase('host files');
+  await startHosts(p, t);
+  phase('hosts started');
+  await waitHostsReady(p, t);
+  phase('hosts ready');
   await writeKnownHosts(p, t, keys);
   const proxy = proxyCommand(controllerNs(t));
   await writeInventory(inventoryPath, t, p, proxy);
@@ -134,7 +141,7 @@ export async function labUp(opts: LabOptions, log: (line: string) => void = () =
 
 /** Removes everything of the lab, found by name prefix and state dir (works after a crash or half-finished up). */
 export async function labDown(opts: LabOptions): Promise<DownReport> {
-  const t = resolveTopology(opts);
+  const t = labIdentity(opts);
   const p = labPaths(opts.repoRoot, t.name);
   if (process.getuid?.() !== 0) throw new Error('fabric lab down needs root');
   return withLabLock(p, t.name, () => teardown(p, t.prefix, inventoryPathFor(opts.repoRoot, p, t.name)));
@@ -143,7 +150,7 @@ export async function labDown(opts: LabOptions): Promise<DownReport> {
 export async function labStatus(opts: LabOptions): Promise<LabStatus> {
   const { t } = await current(opts);
   const namespaces = await prefixedNamespaces(t.prefix);
-  const hosts = await hostStatuses(t, proxyCommand(controllerNs(t)));
+  const hosts = await hostStatuses(t, controllerNs(t));
   return { name: t.name, up: hosts.every((h) => h.running && h.sshd), hosts, namespaces };
 }
 

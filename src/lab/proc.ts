@@ -18,6 +18,8 @@ export function run(argv: string[], input?: string): Promise<RunResult> {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr }));
+    // A command that exits before reading all its input reports that by its exit code.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }

@@ -20,6 +20,7 @@ export interface LabPaths {
   stateFile: string;
   pidsFile: string;
   stage1: string;
+  supervisor: string;
   hostDir: (host: string) => string;
 }
 
@@ -34,6 +35,7 @@ export function labPaths(repoRoot: string, name: string): LabPaths {
     stateFile: join(dir, 'state.json'),
     pidsFile: join(dir, 'pids'),
     stage1: join(dir, 'stage1.sh'),
+    supervisor: join(dir, 'supervise.sh'),
     hostDir: (host) => join(dir, 'hosts', host),
   };
 }

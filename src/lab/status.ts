@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { hostInits } from './hosts.js';
-import { pool } from './proc.js';
+import { run } from './proc.js';
 import type { Topology } from './topology.js';
 
 export interface HostStatus {
@@ -13,34 +12,24 @@ export interface HostStatus {
   sshd: boolean;
 }
 
-/** Connects through the proxy argv (as the SSH transport does) and waits for the SSH banner. */
-export function probeSsh(proxy: string[], address: string, port = 22, timeoutMs = 3000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const [cmd, ...args] = proxy.map((a) => a.replace(/%h/g, address).replace(/%p/g, String(port)));
-    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'ignore'] });
-    let seen = '';
-    let done = false;
-    const finish = (ok: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      resolve(ok);
-    };
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => {
-      seen += d.toString('latin1');
-      if (seen.startsWith('SSH-')) finish(true);
-    });
-    child.on('error', () => finish(false));
-    child.on('close', () => finish(seen.startsWith('SSH-')));
-  });
+/**
+ * Reads each address's SSH banner from inside the proxy namespace, with the same socat the SSH
+ * transport's proxy runs there; one spawn for all hosts. Returns the addresses that answered.
+ */
+export async function probeSsh(proxyNs: string, addresses: string[]): Promise<Set<string>> {
+  const script = 'for a in "$@"; do (b=$(socat -T 2 -u "TCP:$a:22,connect-timeout=2" STDOUT 2>/dev/null | head -c 4); echo "$a $b") & done; wait';
+  const r = await run(['ip', 'netns', 'exec', proxyNs, 'bash', '-c', script, 'probe', ...addresses]);
+  const ok = new Set<string>();
+  for (const line of r.stdout.split('\n')) {
+    const [addr, banner] = line.split(' ');
+    if (addr && banner === 'SSH-') ok.add(addr);
+  }
+  return ok;
 }
 
-export async function hostStatuses(t: Topology, proxy: string[]): Promise<HostStatus[]> {
+export async function hostStatuses(t: Topology, proxyNs: string): Promise<HostStatus[]> {
   const inits = await hostInits(t);
-  return pool(t.hosts, 16, async (h) => {
-    const running = inits.has(h.name);
-    return { name: h.name, address: h.address, groups: h.groups, running, sshd: running && (await probeSsh(proxy, h.address)) };
-  });
+  const running = t.hosts.filter((h) => inits.has(h.name));
+  const answered = running.length ? await probeSsh(proxyNs, running.map((h) => h.address)) : new Set<string>();
+  return t.hosts.map((h) => ({ name: h.name, address: h.address, groups: h.groups, running: inits.has(h.name), sshd: answered.has(h.address) }));
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { deleteNamespaces, NETNS_DIR, prefixedNamespaces } from './network.js';
-import { alive, listProcesses, mustRun, run, sleep } from './proc.js';
+import { alive, listProcesses, mustRun, run, sleep, type ProcInfo } from './proc.js';
 import type { LabPaths } from './state.js';
 
 export interface DownReport {
@@ -23,24 +23,33 @@ export async function mountsUnder(dir: string): Promise<string[]> {
 }
 
 /**
- * The lab's processes, found three ways so a crash or a half-finished up leaves none: anything in
- * one of its network namespaces, anything in the PID namespace of one of its hosts, and the
- * launchers (their command line names the lab's stage 1 script) whether or not a pids file lists them.
+ * The lab's processes, found without trusting a state file, so a crash or a half-finished up
+ * leaves none. inner: anything in one of its network namespaces or in a host's PID namespace.
+ * outer: launchers outside them (their command line names the lab's stage 1 script).
  */
-async function labProcesses(p: LabPaths, netInodes: Set<number>): Promise<number[]> {
+async function labProcesses(p: LabPaths, netInodes: Set<number>): Promise<{ inner: number[]; outer: number[] }> {
   const procs = await listProcesses();
   const nets = new Set([...netInodes].map((i) => `net:[${i}]`));
-  const inNet = procs.filter((pr) => pr.netNs && nets.has(pr.netNs));
-  const pidNs = new Set(inNet.filter((pr) => pr.innerPid === 1 && pr.pidNs).map((pr) => pr.pidNs!));
-  const victims = procs.filter(
-    (pr) => (pr.netNs && nets.has(pr.netNs)) || (pr.pidNs && pidNs.has(pr.pidNs)) || pr.cmdline.includes(p.stage1),
-  );
-  return victims.map((v) => v.pid);
+  const inNet = (pr: ProcInfo) => !!pr.netNs && nets.has(pr.netNs);
+  const pidNs = new Set(procs.filter((pr) => inNet(pr) && pr.innerPid === 1 && pr.pidNs).map((pr) => pr.pidNs!));
+  const inner = procs.filter((pr) => inNet(pr) || (pr.pidNs && pidNs.has(pr.pidNs)));
+  const outer = procs.filter((pr) => !inner.includes(pr) && pr.cmdline.includes(p.stage1));
+  return { inner: inner.map((v) => v.pid), outer: outer.map((v) => v.pid) };
 }
 
 async function recordedPids(p: LabPaths): Promise<number[]> {
   const text = await readFile(p.pidsFile, 'utf8').catch(() => '');
   return text.split('\n').filter(Boolean).map(Number);
+}
+
+async function living(pids: number[]): Promise<number[]> {
+  const out = [];
+  for (const pid of pids) if (await alive(pid)) out.push(pid);
+  return out;
+}
+
+async function waitGone(pids: number[]): Promise<void> {
+  for (let i = 0; i < 100 && (await living(pids)).length; i++) await sleep(50);
 }
 
 /** Removes every namespace, process, mount and file of the lab whose namespaces start with prefix. */
@@ -52,18 +61,17 @@ export async function teardown(p: LabPaths, prefix: string, inventoryPath?: stri
     if (s) inodes.add(s.ino);
   }
   let killed = 0;
-  // Recorded pids count only while they still run the lab's stage 1 (a pid may have been reused).
-  const recorded = await recordedPids(p);
-  for (let round = 0; round < 5; round++) {
-    const victims = await labProcesses(p, inodes);
-    if (round === 0) {
-      for (const pid of recorded) {
-        const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-        if (cmd.includes(p.dir) && !victims.includes(pid)) victims.push(pid);
-      }
-    }
-    const live = [];
-    for (const pid of victims) if (await alive(pid)) live.push(pid);
+  // Recorded pids count only while they still name the lab's dir (a pid may have been reused).
+  const recorded = [];
+  for (const pid of await recordedPids(p)) {
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd.includes(p.dir)) recorded.push(pid);
+  }
+  // Hosts first, then the supervisor: it reaps the hosts' launchers (this machine's init may not).
+  for (let round = 0; round < 6; round++) {
+    const { inner, outer } = await labProcesses(p, inodes);
+    let live = await living(inner);
+    if (!live.length) live = await living([...new Set([...outer, ...recorded])]);
     if (!live.length) break;
     for (const pid of live) {
       try {
@@ -73,12 +81,7 @@ export async function teardown(p: LabPaths, prefix: string, inventoryPath?: stri
         // already gone
       }
     }
-    for (let i = 0; i < 50; i++) {
-      const still = [];
-      for (const pid of live) if (await alive(pid)) still.push(pid);
-      if (!still.length) break;
-      await sleep(100);
-    }
+    await waitGone(live);
   }
   // Deepest first, lazily: a mount still busy is detached now and freed when its last user goes.
   const mounts = (await mountsUnder(p.dir)).sort((a, b) => b.split('/').length - a.split('/').length);

@@ -238,6 +238,14 @@ export function resolveTopology(opts: { name?: string; topologyFile?: string; ho
   return checkTopology(t);
 }
 
+/** Name and namespace prefix of the lab the options mean, without validating a topology (for `down`). */
+export function labIdentity(opts: { name?: string; topologyFile?: string; hosts?: number }): { name: string; prefix: string } {
+  let name = opts.name;
+  if (!name && opts.topologyFile) name = loadTopology(opts.topologyFile).name;
+  name = checkLabName(name ?? (opts.hosts !== undefined ? BENCH_LAB : DEFAULT_LAB));
+  return { name, prefix: prefixFor(name) };
+}
+
 /** Namespace names of a lab. */
 export function nsName(t: Pick<Topology, 'prefix'>, host: string): string {
   return `${t.prefix}${host}`;
