@@ -25,7 +25,13 @@ export default defineModule<AssertArgs>({
   },
   async run(a, ctx) {
     for (const cond of Array.isArray(a.that) ? a.that : [a.that]) {
-      const v = ctx.evaluate(cond);
+      let v: unknown;
+      try {
+        v = ctx.evaluate(cond);
+      } catch (e) {
+        // An undefined variable or a bad expression fails the assertion, naming the condition.
+        return { changed: false, failed: true, assertion: cond, msg: `The conditional check '${cond}' failed: ${(e as Error).message}` };
+      }
       if (!v) {
         const r: ModuleResult = { changed: false, failed: true, assertion: cond, evaluated_to: v, msg: a.fail_msg ?? a.msg ?? 'Assertion failed' };
         return r;

@@ -27,6 +27,7 @@ describe('assert', () => {
     expect(await assertMod.run({ that: 'b > 2', msg: 'alias' }, ctx)).toMatchObject({ failed: true, msg: 'alias' });
     expect(await assertMod.run({ that: 'a == 1', success_msg: 'fine' }, ctx)).toMatchObject({ msg: 'fine' });
     expect(await assertMod.run({ that: 'a == 1', quiet: true }, ctx)).toEqual({ changed: false });
+    expect(await assertMod.run({ that: ['a == 1', 'undefined_var'] }, ctx)).toMatchObject({ failed: true, assertion: 'undefined_var', msg: expect.stringContaining("'undefined_var' is undefined") });
     expect(assertMod.controllerOnly).toBe(true);
     expect(argErrors(assertMod, { that: 'x', fail_mgs: 'y' })).toEqual([expect.stringContaining("did you mean 'fail_msg'")]);
   });
