@@ -2,11 +2,18 @@
 // the operator hit (L3 hashing, redirects, a node's BGP down) makes verify fail by name and is
 // repaired by the playbook. Kubernetes cannot run here: site.yml is only planned (--check).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recap, runFabric, type FabricRun } from '../support/fabric.js';
+import { join } from 'node:path';
+import { loadInventory } from '../../src/inventory/index.js';
+import { recap, REPO, runFabric, type FabricRun } from '../support/fabric.js';
 import { requireLab } from '../support/lab.js';
 
 const VIP = '172.16.1.220';
-const K8S = ['cp1', 'w1', 'w2', 'w3'];
+// Host names come from the lab's inventory (the groups are the contract, not the names).
+let K8S: string[] = [];
+let ROUTER = '';
+let WS = '';
+let LAST_WORKER = '';
+let LAST_WORKER_IP = '';
 const LAB = ['-i', 'inventory/lab.yml'];
 const LONG = 300_000;
 
@@ -25,7 +32,7 @@ async function mustExec(host: string, ...cmd: string[]): Promise<string> {
 
 /** Answers per node for n connections from the workstation (each curl: a new source port). */
 async function spread(n = 120): Promise<Record<string, number>> {
-  const out = await mustExec('workstation', 'sh', '-c', `ip route flush cache; for i in $(seq ${n}); do curl -s --max-time 2 http://${VIP}/ || echo no-answer; done`);
+  const out = await mustExec(WS, 'sh', '-c', `ip route flush cache; for i in $(seq ${n}); do curl -s --max-time 2 http://${VIP}/ || echo no-answer; done`);
   const counts: Record<string, number> = {};
   for (const line of out.split('\n').map((l) => l.trim()).filter(Boolean)) counts[line] = (counts[line] ?? 0) + 1;
   return counts;
@@ -40,13 +47,21 @@ async function expectVerifyFails(message: RegExp): Promise<void> {
 describe('seed playbooks in the lab', () => {
   beforeAll(async () => {
     await requireLab();
+    const inv = loadInventory(join(REPO, 'inventory', 'lab.yml'));
+    const g = inv.groups();
+    K8S = g.k8s!;
+    ROUTER = g.router![0]!;
+    WS = g.workstation![0]!;
+    LAST_WORKER = g.workers!.at(-1)!;
+    LAST_WORKER_IP = String(inv.hostVars(LAST_WORKER).fabric_host);
+    expect(K8S).toHaveLength(4);
   }, LONG);
 
   it('lab.yml converges', async () => {
     const r = await play('lab.yml');
     expect(r.code, explain(r)).toBe(0);
     const hosts = recap(r.stdout);
-    expect(Object.keys(hosts).sort()).toEqual([...K8S, 'router', 'workstation'].sort());
+    expect(Object.keys(hosts).sort()).toEqual([...K8S, ROUTER, WS].sort());
     for (const [h, c] of Object.entries(hosts)) expect(c.failed, h).toBe(0);
   }, LONG);
 
@@ -67,31 +82,31 @@ describe('seed playbooks in the lab', () => {
   }, LONG);
 
   it('with L3 hashing one client lands on one node and verify names the hash policy; --tags router repairs it', async () => {
-    await mustExec('router', 'sysctl', '-w', 'net.ipv4.fib_multipath_hash_policy=0');
+    await mustExec(ROUTER, 'sysctl', '-w', 'net.ipv4.fib_multipath_hash_policy=0');
     const l3 = await spread();
     expect(Object.keys(l3), JSON.stringify(l3)).toHaveLength(1);
     expect(Object.values(l3)[0]).toBe(120);
-    await expectVerifyFails(/fib_multipath_hash_policy is 0 on router/);
+    await expectVerifyFails(new RegExp(`fib_multipath_hash_policy is 0 on ${ROUTER}: connections from one client all land on one node`));
 
     const fix = await play('lab.yml', '--tags', 'router');
     expect(fix.code, explain(fix)).toBe(0);
-    expect(recap(fix.stdout).router?.changed).toBeGreaterThanOrEqual(1);
-    expect((await mustExec('router', 'sysctl', '-n', 'net.ipv4.fib_multipath_hash_policy')).trim()).toBe('1');
+    expect(recap(fix.stdout)[ROUTER]?.changed).toBeGreaterThanOrEqual(1);
+    expect((await mustExec(ROUTER, 'sysctl', '-n', 'net.ipv4.fib_multipath_hash_policy')).trim()).toBe('1');
     const l4 = await spread();
     expect(Object.keys(l4).length, JSON.stringify(l4)).toBeGreaterThanOrEqual(3);
   }, LONG);
 
   it('verify fails when the router sends ICMP redirects; the router play turns them off', async () => {
-    await mustExec('router', 'sysctl', '-w', 'net.ipv4.conf.all.send_redirects=1');
-    await expectVerifyFails(/send_redirects is on for router/);
+    await mustExec(ROUTER, 'sysctl', '-w', 'net.ipv4.conf.all.send_redirects=1');
+    await expectVerifyFails(new RegExp(`send_redirects is on for ${ROUTER}`));
     const fix = await play('lab.yml', '--tags', 'router');
     expect(fix.code, explain(fix)).toBe(0);
-    expect((await mustExec('router', 'sysctl', '-n', 'net.ipv4.conf.all.send_redirects')).trim()).toBe('0');
+    expect((await mustExec(ROUTER, 'sysctl', '-n', 'net.ipv4.conf.all.send_redirects')).trim()).toBe('0');
   }, LONG);
 
-  it("verify fails naming w3 when w3's BGP is down; the speaker play brings it back", async () => {
-    await mustExec('w3', '/usr/lib/frr/frrinit.sh', 'stop');
-    await expectVerifyFails(/BGP session with w3 \(172\.16\.1\.204\) is not Established on router/);
+  it("verify fails naming the node whose BGP is down (w3); the speaker play brings it back", async () => {
+    await mustExec(LAST_WORKER, '/usr/lib/frr/frrinit.sh', 'stop');
+    await expectVerifyFails(new RegExp(`BGP session with ${LAST_WORKER} \\(${LAST_WORKER_IP.replaceAll('.', '\\.')}\\) is not Established on ${ROUTER}`));
     const fix = await play('lab.yml', '--tags', 'speaker');
     expect(fix.code, explain(fix)).toBe(0);
     const r = await play('verify.yml');
