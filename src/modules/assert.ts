@@ -1,3 +1,4 @@
+import { truthy } from '../vars/values.js';
 import { defineModule, type ModuleResult } from './types.js';
 
 export interface AssertArgs {
@@ -32,7 +33,8 @@ export default defineModule<AssertArgs>({
         // An undefined variable or a bad expression fails the assertion, naming the condition.
         return { changed: false, failed: true, assertion: cond, msg: `The conditional check '${cond}' failed: ${(e as Error).message}` };
       }
-      if (!v) {
+      // Python truthiness, as Ansible: [] and {} fail an assertion.
+      if (!truthy(v)) {
         const r: ModuleResult = { changed: false, failed: true, assertion: cond, evaluated_to: v, msg: a.fail_msg ?? a.msg ?? 'Assertion failed' };
         return r;
       }

@@ -3,7 +3,8 @@ import assertMod from '../../src/modules/assert.js';
 import debug from '../../src/modules/debug.js';
 import fail from '../../src/modules/fail.js';
 import setFact from '../../src/modules/set_fact.js';
-import type { ModuleContext } from '../../src/modules/types.js';
+import type { ModuleContext, Vars } from '../../src/modules/types.js';
+import { compileCondition } from '../../src/vars/conditions.js';
 import { argErrors } from '../support/module-harness.js';
 
 /** Only evaluate is used by these modules; expressions are looked up in a table (a test evaluator). */
@@ -50,5 +51,16 @@ describe('fail / debug / set_fact', () => {
     expect(await setFact.run({ a: 1, b: { c: [1] }, cacheable: true }, ctxWith({}))).toEqual({ changed: false, facts: { a: 1, b: { c: [1] } } });
     expect(() => setFact.validate!({ 'bad-name': 1 }, {} as never)).toThrow(/not a valid variable name/);
     expect(argErrors(setFact, {}).length).toBe(1);
+  });
+});
+
+describe('assert with the real condition language', () => {
+  const real = (vars: Vars) => ({ evaluate: (e: string) => compileCondition(e).evaluate(vars) }) as unknown as ModuleContext;
+  it('evaluates bare expressions against the host variables', async () => {
+    const vars = { facts: { os_family: 'Debian' }, peers: ['a', 'b'], empty: [] };
+    expect(await assertMod.run({ that: ["facts.os_family == 'Debian'", 'peers | length == 2', "'a' in peers"] }, real(vars))).toMatchObject({ changed: false, msg: 'All assertions passed' });
+    expect(await assertMod.run({ that: ['peers | length > 2'], fail_msg: 'need 3 peers' }, real(vars))).toMatchObject({ failed: true, assertion: 'peers | length > 2', msg: 'need 3 peers' });
+    expect(await assertMod.run({ that: 'empty' }, real(vars))).toMatchObject({ failed: true }); // [] is falsy
+    expect(await assertMod.run({ that: 'nothing_here == 1' }, real(vars))).toMatchObject({ failed: true, assertion: 'nothing_here == 1' });
   });
 });
