@@ -46,6 +46,8 @@ export async function hostExecCapture(t: Topology, host: string, argv: string[],
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code: exitCode(code, signal), stdout, stderr }));
+    // A command that does not read its input closes the pipe early: its exit code tells the rest.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input);
   });
 }
