@@ -7,6 +7,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          globalSetup: ['test/support/global-setup.ts'],
           include: ['test/integration/**/*.test.ts'],
           // Files share one lab and one test sshd: run them one at a time.
           fileParallelism: false,
