@@ -48,10 +48,16 @@ function pointerToPath(pointer: string): (string | number)[] {
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
 }
 
+/** `play[1].tasks`, `copy.dest`: where in the value a violation is. */
+function describe(what: string, rel: ReadonlyArray<string | number>): string {
+  return what + rel.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+}
+
 /** One readable line per schema violation, placed at the key or value it concerns. */
 function toInputError(e: ErrorObject, loc: Locator, base: ReadonlyArray<string | number>, what: string): InputError {
-  const path = [...base, ...pointerToPath(e.instancePath)];
-  const at = path.length ? `${what} '${path.slice(base.length).join('.') || path[path.length - 1]}'` : what;
+  const rel = pointerToPath(e.instancePath);
+  const path = [...base, ...rel];
+  const at = describe(what, rel);
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
@@ -64,7 +70,7 @@ function toInputError(e: ErrorObject, loc: Locator, base: ReadonlyArray<string |
       );
     }
     case 'required':
-      return new InputError(`${at} is missing required key '${(e.params as { missingProperty: string }).missingProperty}'`, loc.posAt(path));
+      return new InputError(`${at} is missing required key '${(e.params as { missingProperty: string }).missingProperty}'`, path.length ? loc.keyPosAt(path) : loc.posAt(path));
     case 'enum':
       return new InputError(
         `${at} must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(e.data)}`,

@@ -21,6 +21,22 @@ export function displayPath(p: string): string {
 }
 
 /**
+ * The parser notices an unclosed quote only at the end of the file; point at the line where the
+ * unmatched quote opens instead (the last line before the error with an odd number of them).
+ */
+function syntaxErrorPos(text: string, message: string, at: SourcePos): SourcePos {
+  const q = /Missing closing (["'])quote/.exec(message)?.[1];
+  if (!q) return at;
+  const lines = text.split('\n').slice(0, at.line);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.replace(/\s#.*$/, ''); // a comment's quotes do not count
+    const count = line.split(q).length - 1;
+    if (count % 2 === 1) return { file: at.file, line: i + 1, col: line.indexOf(q) + 1 };
+  }
+  return at;
+}
+
+/**
  * YAML 1.2 core schema: `yes`/`no` stay strings (Ansible's YAML 1.1 coercion is a top complaint).
  * Duplicate keys are errors. Every error carries file:line:col.
  */
@@ -34,7 +50,7 @@ export function parseYaml(path: string, text: string): YamlFile {
   };
   if (doc.errors.length) {
     throw new InputErrors(
-      doc.errors.map((e) => new InputError(`YAML syntax: ${e.message.split('\n')[0]}`, toPos(e.pos[0]))),
+      doc.errors.map((e) => new InputError(`YAML syntax: ${e.message.split('\n')[0]}`, syntaxErrorPos(text, e.message, toPos(e.pos[0])))),
     );
   }
   const nodeAt = (path: ReadonlyArray<string | number>, wantKey: boolean): number => {

@@ -111,11 +111,11 @@ export function expandTaskList(list: unknown, scope: Scope, sink: ExpandSink): P
 }
 
 /** Keywords every task, block and include may carry, layered onto the inherited scope. */
-function inherit(scope: Scope, raw: Record<string, unknown>, pos: SourcePos): Scope {
+function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
   return {
     ...scope,
     tags: [...new Set([...scope.tags, ...asList(raw.tags)])],
-    when: [...scope.when, ...conditions(raw.when, pos)],
+    when: [...scope.when, ...conditions(raw.when, scope.file.posAt([...scope.path, 'when']))],
     vars: raw.vars ? { ...scope.vars, ...(raw.vars as Vars) } : scope.vars,
     become: (raw.become as boolean | undefined) ?? scope.become,
     becomeUser: (raw.become_user as string | undefined) ?? scope.becomeUser,
@@ -138,7 +138,7 @@ function expandOne(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, s
   if ('block' in raw) {
     if (scope.handler) throw new InputError('blocks are not supported in handlers', pos);
     checkKeywords(raw, scope, [], 'block');
-    const inner = inherit(scope, raw, pos);
+    const inner = inherit(scope, raw);
     const sub = (key: string) => expandTaskList(raw[key], { ...inner, path: [...scope.path, key] }, sink);
     return [{ kind: 'block', name: raw.name as string | undefined, pos, block: sub('block'), rescue: sub('rescue'), always: sub('always') }];
   }
@@ -151,14 +151,14 @@ function expandOne(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, s
     }
     if (!existsSync(file)) throw new InputError(`included file '${include}' not found (${displayPath(file)})`, pos);
     const yf = readYamlFile(file, pos);
-    const inner = inherit(scope, raw, pos);
+    const inner = inherit(scope, raw);
     return expandTaskList(yf.value, { ...inner, file: yf, path: [], dir: dirname(file), includeStack: [...scope.includeStack, file] }, sink);
   }
   const roleRef = (raw.include_role ?? raw.import_role) as { name: string; tasks_from?: string } | undefined;
   if (roleRef !== undefined) {
     checkKeywords(raw, scope, [], 'include_role');
     const role = loadRole(roleRef.name, scope.playbookDir, pos, roleRef.tasks_from);
-    return expandRole(role, inherit(scope, raw, pos), sink, pos);
+    return expandRole(role, inherit(scope, raw), sink, pos);
   }
   return [planTask(raw, scope, pos, sink)];
 }
@@ -207,7 +207,7 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
   const argObj = args as Record<string, unknown>;
 
   // Module arguments: schema (templated values are judged after rendering), then the module's own checks.
-  const argErrs = schemaErrors(def.schema, argObj, scope.file, typeof raw[key] === 'object' ? argsPath : [], `${moduleName} argument`, (v) => typeof v === 'string' && isTemplated(v));
+  const argErrs = schemaErrors(def.schema, argObj, scope.file, typeof raw[key] === 'object' ? argsPath : [], moduleName, (v) => typeof v === 'string' && isTemplated(v));
   if (argErrs.length) {
     for (const e of argErrs.slice(1)) sink.errors.add(e);
     throw argErrs[0]!;
@@ -221,7 +221,7 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
   for (const k of TEMPLATE_KEYWORDS) if (typeof raw[k] === 'string') checkTemplate(raw[k] as string, scope.file.posAt([...scope.path, k]));
   def.validate?.(argObj, staticContext(scope.baseDir, scope.playbookDir, argsPos));
 
-  const inner = inherit(scope, raw, pos);
+  const inner = inherit(scope, raw);
   const name = (raw.name as string | undefined) ?? moduleName;
   const loopControl = raw.loop_control as { loop_var?: string } | undefined;
   return {

@@ -11,7 +11,11 @@ import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
 import type { HostResult, HostStats, HostStatus, Reporter } from './events.js';
 import { gatherFacts } from './facts.js';
 import { emptyStats, mapLimit, type HostState } from './host-state.js';
+import { lazyTemplatedVars } from './lazy-vars.js';
 import { createModuleContext } from './module-context.js';
+
+/** Variables fabric provides: never templates themselves. */
+const MAGIC = new Set(['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'playbook_dir', 'role_path', 'facts']);
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -171,7 +175,7 @@ export class Executor {
 
   /** Variables for a task on a host, low to high precedence (README: Variable precedence). */
   private varsFor(play: PlannedPlay, t: PlannedTask, h: HostState): Vars {
-    return {
+    return lazyTemplatedVars({
       ...t.role?.defaults,
       ...h.inventoryVars,
       ...play.vars,
@@ -187,7 +191,7 @@ export class Executor {
       playbook_dir: play.pos.file,
       role_path: t.role?.dir,
       ...(h.facts ? { facts: h.facts } : {}),
-    };
+    }, MAGIC);
   }
 
   private async facts(h: HostState): Promise<void> {
@@ -310,7 +314,7 @@ export class Executor {
       throw new TaskError(e instanceof InputError ? e.located : (e as Error).message);
     }
     if (t.argsTemplated) {
-      const errs = schemaErrors(t.module.schema, args, { posAt: () => t.pos, keyPosAt: () => t.pos }, [], `${t.info.module} argument`);
+      const errs = schemaErrors(t.module.schema, args, { posAt: () => t.pos, keyPosAt: () => t.pos }, [], t.info.module);
       if (errs.length) throw new TaskError(errs.map((e) => e.located).join('; '));
     }
     const delegate = t.delegateTo ? this.host(String(renderDeep(t.delegateTo, vars, t.pos))) : h;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -317,6 +317,38 @@ esac
     expect(argErrors(service, { name: `x; touch ${PWNED}`, state: 'started' }).length).toBe(1);
     expect(argErrors(service, { name: '-x', state: 'started' }).length).toBe(1);
     expect(argErrors(service, { name: 'ssh', stat: 'started' })).toEqual([expect.stringContaining("did you mean 'state'")]);
+  });
+});
+
+describe("service frr: Debian's real init script, in private mount/pid/net/uts namespaces", () => {
+  // A holder process owns fresh namespaces with its own /run; every exec enters them, so FRR's
+  // daemons, pid files and sockets never meet the machine's (or the lab's) FRR.
+  let holder: ChildProcess;
+  let inner: number;
+  let ns: WrappedConnection;
+  beforeAll(async () => {
+    holder = spawn('unshare', ['-m', '-p', '-n', '-u', '--fork', '--mount-proc', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir -p /run/frr && chown frr:frr /run/frr && echo ready && exec sleep 100000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((res, rej) => {
+      holder.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && res());
+      holder.on('exit', (c) => rej(new Error(`namespace holder exited ${c}`)));
+    });
+    inner = Number(sh(`pgrep -P ${holder.pid}`).trim());
+    ns = new WrappedConnection('frr-ns', (s) => `nsenter -t ${inner} -m -p -n -u -- /bin/sh -c ${quote(s)}`);
+  });
+  afterAll(async () => {
+    await ns?.close();
+    if (inner) process.kill(inner, 'SIGKILL'); // pid 1 of the namespace: takes every daemon in it along
+  });
+
+  it('starts, is a one-exec no-op, stops, and reads enabled from the rc links', async () => {
+    expect(await runModule(service, { name: 'frr', state: 'stopped' }, ns)).toMatchObject({ changed: false, execs: 1, status: { init: 'sysv', running: false } });
+    expect(await runModule(service, { name: 'frr', state: 'started' }, ns)).toMatchObject({ changed: true, execs: 2 });
+    expect(sh(`nsenter -t ${inner} -p -m -- ps -eo comm`)).toMatch(/zebra/);
+    expect(await runModule(service, { name: 'frr', state: 'started' }, ns)).toMatchObject({ changed: false, execs: 1, uploads: 0 });
+    const enabled = /S\d\dfrr/.test(sh('ls /etc/rc2.d'));
+    expect(await runModule(service, { name: 'frr', enabled }, ns, { check: true })).toMatchObject({ changed: false, execs: 1 });
+    expect(await runModule(service, { name: 'frr', state: 'stopped' }, ns)).toMatchObject({ changed: true });
+    expect(sh(`nsenter -t ${inner} -p -m -- ps -eo comm`)).not.toMatch(/zebra|watchfrr/);
   });
 });
 
