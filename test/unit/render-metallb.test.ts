@@ -1,30 +1,47 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { REPO, renderRoleTemplate, seedInventory } from './render-vars.js';
+import type { Inventory } from '../../src/inventory/index.js';
+import { renderDeep } from '../../src/vars/template.js';
+import { hostVarsFor, REPO, seedInventory } from './render-vars.js';
 
-function resources(text: string): Record<string, any>[] {
-  return parseAllDocuments(text).map((d) => {
-    expect(d.errors).toEqual([]);
-    return d.toJS() as Record<string, any>;
-  });
+interface Task {
+  name: string;
+  loop?: string;
+  kubectl_apply?: { definition?: unknown };
+}
+
+/** Every kubectl_apply definition of roles/metallb, rendered for cp1 (looped tasks once per item). */
+function metallbResources(inv: Inventory = seedInventory()): Record<string, any>[] {
+  const file = join(REPO, 'roles', 'metallb', 'tasks', 'main.yml');
+  const tasks = parse(readFileSync(file, 'utf8')) as Task[];
+  const vars = hostVarsFor(inv, 'cp1', 'metallb');
+  const where = { file, line: 1, col: 1 };
+  const out: Record<string, any>[] = [];
+  for (const t of tasks.filter((t) => t.kubectl_apply?.definition)) {
+    const items = t.loop === undefined ? [undefined] : (renderDeep(t.loop, vars, where) as unknown[]);
+    for (const item of items) out.push(renderDeep(t.kubectl_apply!.definition, item === undefined ? vars : { ...vars, item }, where) as Record<string, any>);
+  }
+  return out;
 }
 
 describe('MetalLB resources rendered from the seed inventory', () => {
-  const docs = resources(renderRoleTemplate('metallb', 'metallb-config.yaml', 'cp1'));
+  const docs = metallbResources();
   const of = (kind: string) => docs.filter((d) => d.kind === kind);
 
   it('declares the pool from metallb_addresses', () => {
-    const [pool] = of('IPAddressPool');
-    expect(pool).toMatchObject({
-      apiVersion: 'metallb.io/v1beta1',
-      metadata: { name: 'lab-pool', namespace: 'metallb-system' },
-      spec: { addresses: ['172.16.1.220-172.16.1.250'] },
-    });
+    expect(of('IPAddressPool')).toEqual([
+      {
+        apiVersion: 'metallb.io/v1beta1',
+        kind: 'IPAddressPool',
+        metadata: { name: 'lab-pool', namespace: 'metallb-system' },
+        spec: { addresses: ['172.16.1.220-172.16.1.250'] },
+      },
+    ]);
   });
 
-  it('peers with the router group with eBGP ASNs and short timers (v1beta2 BGPPeer)', () => {
+  it('peers with the router group with eBGP ASNs (numbers) and short timers (v1beta2 BGPPeer)', () => {
     expect(of('BGPPeer')).toEqual([
       {
         apiVersion: 'metallb.io/v1beta2',
@@ -45,7 +62,7 @@ describe('MetalLB resources rendered from the seed inventory', () => {
       '        router1:\n          fabric_host: 172.16.1.210\n',
       '        router1:\n          fabric_host: 172.16.1.210\n        router2:\n          fabric_host: 172.16.1.211\n',
     );
-    const peers = resources(renderRoleTemplate('metallb', 'metallb-config.yaml', 'cp1', seedInventory(text))).filter((d) => d.kind === 'BGPPeer');
+    const peers = metallbResources(seedInventory(text)).filter((d) => d.kind === 'BGPPeer');
     expect(peers.map((p) => [p.metadata.name, p.spec.peerAddress])).toEqual([
       ['router1', '172.16.1.210'],
       ['router2', '172.16.1.211'],
