@@ -43,10 +43,10 @@ export function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** schemaErrors names the place as "<what> 'a.b'"; for inventories the dotted path alone reads best. */
-function schemaProblems(file: YamlFile, value: unknown, schema: object): InputError[] {
+/** schemaErrors prefixes paths with `what`; a bare dotted path (`all.hosts.cp1.fabric_port`) reads best here. */
+export function schemaProblems(file: YamlFile, value: unknown, schema: object): InputError[] {
   return schemaErrors(schema, value, file, [], '\u0000', isTemplate).map(
-    (e) => new InputError(e.message.replace(/\u0000 /g, '').replace(/ in \u0000$/, ' at the top level'), e.pos, e.hint),
+    (e) => new InputError(e.message.replace(/\u0000(?=\s|$)/g, 'the top level').replace(/\u0000\.?/g, ''), e.pos, e.hint),
   );
 }
 
@@ -137,11 +137,7 @@ export function buildModel(file: YamlFile, errors: ErrorList): InventoryModel {
   };
   for (const [name, node] of Object.entries(top)) walkGroup(name, node, [name], name === 'all' ? undefined : 'all');
 
-  for (const h of hosts.values()) {
-    if (groups.has(h.name)) {
-      errors.add(new InputError(`'${h.name}' is both a host and a group`, h.pos, `the group is defined at line ${groups.get(h.name)!.pos?.line}; rename one`));
-    }
-  }
+  // A host may share its group's name (`router` in group `router`), as Ansible allows: patterns match the group first.
   findCycles(model, linkPos, errors);
   placeUngrouped(model);
   return model;
