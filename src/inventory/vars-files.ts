@@ -2,8 +2,7 @@ import { readdirSync, type Dirent } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ErrorList, InputError } from '../errors.js';
 import { displayPath, readYamlFile } from '../load/yaml.js';
-import { schemaErrors } from '../load/schema.js';
-import { isMapping, isTemplate, type Vars } from './model.js';
+import { isMapping, schemaProblems, type Vars } from './model.js';
 import { varsFileSchema } from './schema.js';
 
 export interface VarsLayer {
@@ -51,7 +50,7 @@ function readVarsFile(path: string, errors: ErrorList): VarsLayer {
     errors.add(new InputError(`vars file ${displayPath(path)} must be a mapping of variable names to values`, yf.posAt([])));
     return layer;
   }
-  const problems = schemaErrors(varsFileSchema, yf.value, yf, [], 'variable', isTemplate);
+  const problems = schemaProblems(yf, yf.value, varsFileSchema);
   if (problems.length) {
     problems.forEach((p) => errors.add(p));
     return layer;
