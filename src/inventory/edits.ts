@@ -31,8 +31,11 @@ function requireGroup(inv: LoadedInventory, name: string): void {
 function checkNewName(inv: LoadedInventory, name: string, kind: 'host' | 'group'): void {
   if (kind === 'host' && !isValidHostName(name)) throw new InputError(`invalid host name '${name}'`, undefined, `use ${HOST_NAME_RULE}`);
   if (kind === 'group' && !isValidGroupName(name)) throw new InputError(`invalid group name '${name}'`, undefined, `use ${GROUP_NAME_RULE}`);
-  if (inv.hasHost(name)) throw new InputError(`host '${name}' already exists`, inv.posOf(name), `it is in ${inv.hostGroups(name).join(', ')}`);
-  if (inv.hasGroup(name)) throw new InputError(`group '${name}' already exists`, inv.posOf(name));
+  // A host may share a group's name (Ansible allows it; the lab's `router`), so only same-kind clashes count.
+  if (kind === 'host' && inv.hasHost(name)) {
+    throw new InputError(`host '${name}' already exists`, inv.model.hosts.get(name)!.pos, `it is in ${inv.hostGroups(name).join(', ')}`);
+  }
+  if (kind === 'group' && inv.hasGroup(name)) throw new InputError(`group '${name}' already exists`, inv.model.groups.get(name)!.pos);
 }
 
 export function checkVarName(name: string): void {

@@ -109,7 +109,8 @@ describe('edits keep everything else byte-identical', () => {
 
   it('refuses bad names, duplicates and unknown targets', () => {
     expect(refusal(COMMENTED, (i) => planAddHost(i, 'cp1', 'workers', {}))).toBe("host 'cp1' already exists");
-    expect(refusal(COMMENTED, (i) => planAddHost(i, 'k8s', 'workers', {}))).toBe("group 'k8s' already exists");
+    expect(refusal(COMMENTED, (i) => planAddGroup(i, 'k8s'))).toBe("group 'k8s' already exists");
+    expect(edit(COMMENTED, (i) => planAddHost(i, 'router', 'router', {}))).toBe(withInserted(COMMENTED, 'fabric_connection: local', '\n        router:'));
     expect(refusal(COMMENTED, (i) => planAddHost(i, 'a/b', 'workers', {}))).toBe("invalid host name 'a/b'");
     expect(refusal(COMMENTED, (i) => planAddHost(i, 'n1', 'wrkers', {}))).toBe("no group 'wrkers' in x/hosts.yml");
     expect(refusal(COMMENTED, (i) => planAddGroup(i, 'my-group'))).toBe("invalid group name 'my-group'");

@@ -87,6 +87,12 @@ describe('host patterns', () => {
     expect(r('web[1]:db[0]')).toEqual(['web2', 'db1']);
   });
 
+  it('a name that is both a group and a host means the group, as in Ansible', () => {
+    const shared = loadInventoryText('inv/hosts.yml', 'router:\n  hosts: {router: , router2: }\nother:\n  hosts: {x: }\n');
+    expect(resolvePattern(shared, 'router')).toEqual(['router', 'router2']);
+    expect(resolvePattern(shared, 'router:!router2')).toEqual(['router']);
+  });
+
   it('an IPv6 host name is one term', () => {
     expect(r('fe80::1')).toEqual(['fe80::1']);
     expect(r('fe80::1,web1')).toEqual(['web1', 'fe80::1']);
