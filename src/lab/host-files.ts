@@ -34,6 +34,7 @@ mount -t tmpfs -o mode=0755 run "$r/run"
 mount -t tmpfs -o mode=1777 tmp "$r/tmp"
 mount -t tmpfs -o mode=0700 root "$r/root"
 cp -a "$hd/files/." "$r/"
+: >"$hd/booted"
 cd "$r"
 pivot_root . .
 umount -l .
@@ -49,12 +50,24 @@ exec env -i ${LAB_ENV.join(' ')} /bin/bash /etc/fabric-lab/init
 export const SUPERVISOR = `#!/bin/bash
 stage1=$1 hide=$2 pids=$3
 shift 3
+# Boot a few hosts at a time: a hundred at once thrash two cores and all miss their deadline.
+max=\${FABRIC_LAB_PARALLEL:-6}
+booting=()
 while [ $# -ge 3 ]; do
   host=$1 hd=$2 ns=$3
   shift 3
   nsenter --net="/run/netns/$ns" unshare --mount --pid --uts --fork --propagation private -- /bin/bash "$stage1" "$host" "$hd" "$hide" </dev/null >>"$hd/boot.log" 2>&1 &
   echo "$!" >"$hd/launcher.pid"
   echo "$!" >>"$pids"
+  booting+=("$hd")
+  while [ \${#booting[@]} -ge "$max" ]; do
+    still=()
+    for d in "\${booting[@]}"; do
+      if [ ! -e "$d/booted" ] && kill -0 "$(cat "$d/launcher.pid")" 2>/dev/null; then still+=("$d"); fi
+    done
+    booting=("\${still[@]}")
+    if [ \${#booting[@]} -ge "$max" ]; then sleep 0.05; fi
+  done
 done
 wait
 `;

@@ -20,7 +20,10 @@ export async function startHosts(p: LabPaths, t: Topology): Promise<void> {
     const child = spawn('/bin/bash', [p.supervisor, p.stage1, p.labsDir, p.pidsFile, ...args], {
       detached: true,
       stdio: ['ignore', log, log],
-      env: Object.fromEntries(LAB_ENV.map((kv) => kv.split('=', 2) as [string, string])),
+      env: {
+        ...Object.fromEntries(LAB_ENV.map((kv) => kv.split('=', 2) as [string, string])),
+        ...(process.env.FABRIC_LAB_PARALLEL ? { FABRIC_LAB_PARALLEL: process.env.FABRIC_LAB_PARALLEL } : {}),
+      },
     });
     child.unref();
     await new Promise<void>((resolve, reject) => {
@@ -80,10 +83,13 @@ async function bootLog(p: LabPaths, host: string): Promise<string> {
   return log.trim().split('\n').slice(-5).join(' | ') || 'no output';
 }
 
-/** Waits until every host's sshd (and HTTP stand-in) listen; throws with the boot log of a host that died. */
+/** A boot that makes no progress for this long has failed (a loaded machine is slow, not stuck). */
+const STALL_MS = 60_000;
+
+/** Waits until every host's sshd (and HTTP stand-in) listen; throws with the boot log of a host that died or stalled. */
 export async function waitHostsReady(p: LabPaths, t: Topology): Promise<void> {
-  const deadline = Date.now() + 30_000 + 300 * t.hosts.length;
   let pending = t.hosts;
+  let progressAt = Date.now();
   for (let delay = 20; pending.length; delay = Math.min(delay * 2, 200)) {
     const inits = await hostInits({ ...t, hosts: pending });
     const still: LabHostSpec[] = [];
@@ -96,9 +102,10 @@ export async function waitHostsReady(p: LabPaths, t: Topology): Promise<void> {
       }
       still.push(h);
     }
+    if (still.length < pending.length) progressAt = Date.now();
     pending = still;
-    if (pending.length && Date.now() > deadline) {
-      throw new Error(`lab hosts ${pending.map((h) => h.name).join(', ')}: sshd not listening in time (${await bootLog(p, pending[0]!.name)})`);
+    if (pending.length && Date.now() - progressAt > STALL_MS) {
+      throw new Error(`lab hosts ${pending.map((h) => h.name).join(', ')}: no sshd came up for ${STALL_MS / 1000} s (${await bootLog(p, pending[0]!.name)})`);
     }
     if (pending.length) await sleep(delay);
   }
