@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { EXIT, InputError } from '../errors.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
@@ -70,12 +72,37 @@ export async function checkPlaybooks(playbooks: string[], flags: PlayFlags): Pro
   return EXIT.ok;
 }
 
+/** FABRIC_TIMINGS=<file>: phase timings and peak RSS as JSON, for bench/ (ms since process start). */
+function phaseClock(file: string | undefined) {
+  const t = { startupMs: performance.now(), planMs: 0, runStart: 0, lastConnect: 0 };
+  return {
+    wrap: file ? <C>(c: C): C => ((t.lastConnect = performance.now()), c) : undefined,
+    planned: () => (t.planMs = performance.now() - t.startupMs),
+    running: () => (t.runStart = t.lastConnect = performance.now()),
+    done(): void {
+      if (!file) return;
+      const end = performance.now();
+      const phases = {
+        startupMs: t.startupMs,
+        planMs: t.planMs,
+        connectMs: t.lastConnect - t.runStart,
+        tasksMs: end - t.lastConnect,
+        totalMs: end,
+        maxRssKb: process.resourceUsage().maxRSS,
+      };
+      writeFileSync(file, JSON.stringify(phases) + '\n');
+    },
+  };
+}
+
 export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<number> {
+  const clock = phaseClock(process.env.FABRIC_TIMINGS);
   const forks = Number(flags.forks);
   const timeout = Number(flags.timeout);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError(`--forks must be a positive integer, not '${flags.forks}'`);
   if (!(timeout > 0)) throw new InputError(`--timeout must be a positive number of seconds, not '${flags.timeout}'`);
   const { plan, inventory, extraVars } = await loadPlan(playbooks, flags);
+  clock.planned();
   if (flags.listHosts || flags.listTasks || flags.listTags) {
     listPlan(plan, flags);
     return EXIT.ok;
@@ -102,9 +129,12 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
       connectTimeoutMs: timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
       signal: abort.signal,
+      wrap: clock.wrap,
     });
+    clock.running();
     const summary = await executor.run(plan);
     await reporter.close();
+    clock.done();
     return summary.exitCode;
   } finally {
     process.off('SIGINT', onSigint);

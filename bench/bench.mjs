@@ -1,0 +1,178 @@
+// fabric vs ansible-playbook on the lab: first converge and median no-op rerun, per host count.
+// Usage: node bench/bench.mjs [--hosts 5,25,100] [--reruns 3] [--repeat 1] [--tools fabric,ansible] [--name perf]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeAnsibleEnv } from './ansible-env.mjs';
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const REPO = join(BENCH, '..');
+const FABRIC = join(REPO, 'bin', 'fabric');
+
+function flag(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+}
+const HOSTS = flag('hosts', '5,25,100').split(',').map(Number);
+const RERUNS = Number(flag('reruns', '3'));
+const REPEAT = Number(flag('repeat', '1'));
+const TOOLS = flag('tools', 'fabric,ansible').split(',');
+const LAB = flag('name', 'perf');
+const OUT = flag('out', join(BENCH, 'results', 'latest.json'));
+if (LAB === 'fab') throw new Error('the default lab `fab` belongs to the integration suite: pick another --name');
+
+const log = (s) => process.stderr.write(`${s}\n`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const load1 = () => Number(loadavg()[0].toFixed(2));
+
+/** Runs argv, returns wall ms, exit code and output; never through a shell. */
+function timed(argv, env = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, code, stdout, stderr }));
+  });
+}
+
+/** Ansible-style recap (both tools print it): host -> counters. */
+function recap(stdout) {
+  const out = {};
+  const re = /^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm;
+  for (const m of stdout.replace(/\x1b\[[0-9;]*m/g, '').matchAll(re)) out[m[1]] = { ok: +m[2], changed: +m[3], unreachable: +m[4], failed: +m[5] };
+  return out;
+}
+
+function check(r, what, hosts, { noop }) {
+  const rc = recap(r.stdout);
+  const names = Object.keys(rc);
+  const bad = names.filter((h) => rc[h].failed || rc[h].unreachable || (noop && rc[h].changed));
+  if (r.code !== 0 || names.length !== hosts || bad.length) {
+    throw new Error(`${what}: exit ${r.code}, ${names.length}/${hosts} hosts in recap, bad: ${bad.join(',')}\n${r.stdout.slice(-3000)}\n${r.stderr.slice(-3000)}`);
+  }
+  return names.reduce((n, h) => n + rc[h].changed, 0);
+}
+
+async function fabric(inventory, playbook, hosts, noop, timingsFile) {
+  const r = await timed(['node', FABRIC, 'play', playbook, '-i', inventory], { FABRIC_TIMINGS: timingsFile, CI: '1' });
+  const changed = check(r, `fabric ${playbook}`, hosts, { noop });
+  const phases = JSON.parse(readFileSync(timingsFile, 'utf8'));
+  return { ms: r.ms, changed, phases };
+}
+
+async function ansible(env, hosts, noop) {
+  const r = await timed(['ansible-playbook', join(BENCH, 'play.ansible.yml')], env);
+  return { ms: r.ms, changed: check(r, 'ansible-playbook', hosts, { noop }) };
+}
+
+/** Ends Ansible's ControlPersist masters (talks to the local control sockets only). */
+function closeMasters(controlPaths) {
+  for (const c of controlPaths) spawnSync('ssh', ['-o', `ControlPath=${c.path}`, '-O', 'exit', c.address], { stdio: 'ignore' });
+}
+
+async function benchTool(tool, ctx) {
+  const { lab, hosts, work } = ctx;
+  // Every tool converges from the same state: the reset play undoes the bench play (not timed).
+  await fabric(lab.inventoryPath, join(BENCH, 'reset.fabric.yml'), hosts, false, join(work, 'reset.json'));
+  const runs = [];
+  const loads = [load1()];
+  if (tool === 'ansible') closeMasters(ctx.ansible.controlPaths);
+  const run = (noop) =>
+    tool === 'fabric'
+      ? fabric(lab.inventoryPath, join(BENCH, 'play.fabric.yml'), hosts, noop, join(work, 'timings.json'))
+      : ansible(ctx.ansible.env, hosts, noop);
+  const converge = await run(false);
+  if (converge.changed === 0) throw new Error(`${tool}: the first converge changed nothing: the reset did not work`);
+  for (let i = 0; i < RERUNS; i++) {
+    runs.push(await run(true));
+    loads.push(load1());
+  }
+  if (tool === 'ansible') closeMasters(ctx.ansible.controlPaths);
+  const noopMs = median(runs.map((r) => r.ms));
+  const mid = runs.find((r) => r.ms === noopMs);
+  return { convergeMs: converge.ms, noopMs, noopRunsMs: runs.map((r) => r.ms), convergePhases: converge.phases, noopPhases: mid.phases, load1: loads };
+}
+
+async function main() {
+  const { labUp, labDown } = await import(join(REPO, 'dist', 'lab', 'index.js'));
+  const results = [];
+  const work = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
+  try {
+    for (const hosts of HOSTS) {
+      log(`lab ${LAB}: ${hosts} hosts up…`);
+      await labDown({ repoRoot: REPO, name: LAB }).catch(() => undefined);
+      const lab = await labUp({ repoRoot: REPO, name: LAB, hosts });
+      try {
+        const ctx = { lab, hosts, work, ansible: writeAnsibleEnv(join(work, `ansible-${hosts}`), lab) };
+        for (let rep = 0; rep < REPEAT; rep++) {
+          const row = { hosts, repeat: rep + 1 };
+          for (const tool of TOOLS) {
+            log(`  ${hosts} hosts, ${tool} (repeat ${rep + 1}/${REPEAT}, load ${load1()})`);
+            row[tool] = await benchTool(tool, ctx);
+          }
+          results.push(row);
+          log(format([row]));
+        }
+      } finally {
+        await labDown({ repoRoot: REPO, name: LAB });
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  const doc = {
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    ansible: spawnSync('ansible-playbook', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? null,
+    reruns: RERUNS,
+    results,
+  };
+  mkdirSync(dirname(OUT), { recursive: true });
+  writeFileSync(OUT, JSON.stringify(doc, null, 2) + '\n');
+  process.stdout.write(format(results) + `\nwritten ${OUT}\n`);
+}
+
+const s = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
+const ratio = (a, f) => (a && f ? `${(a / f).toFixed(1)}x` : '-');
+
+export function format(rows) {
+  const head = ['hosts', 'fabric converge', 'ansible converge', 'ratio', 'fabric no-op', 'ansible no-op', 'ratio', 'fabric RSS', 'startup', 'connect', 'tasks', 'load'];
+  const lines = rows.map((r) => {
+    const f = r.fabric ?? {};
+    const a = r.ansible ?? {};
+    const p = f.noopPhases ?? {};
+    const rss = Math.max(f.convergePhases?.maxRssKb ?? 0, p.maxRssKb ?? 0);
+    const loads = [...(f.load1 ?? []), ...(a.load1 ?? [])];
+    return [
+      r.hosts,
+      s(f.convergeMs),
+      s(a.convergeMs),
+      ratio(a.convergeMs, f.convergeMs),
+      s(f.noopMs),
+      s(a.noopMs),
+      ratio(a.noopMs, f.noopMs),
+      rss ? `${(rss / 1024).toFixed(0)} MB` : '-',
+      p.startupMs === undefined ? '-' : `${(p.startupMs + p.planMs).toFixed(0)} ms`,
+      p.connectMs === undefined ? '-' : `${p.connectMs.toFixed(0)} ms`,
+      p.tasksMs === undefined ? '-' : `${p.tasksMs.toFixed(0)} ms`,
+      loads.length ? `${Math.min(...loads)}-${Math.max(...loads)}` : '-',
+    ];
+  });
+  const all = [head, ...lines].map((l) => l.map(String));
+  const w = head.map((_, i) => Math.max(...all.map((l) => l[i].length)));
+  const fmt = (l) => '| ' + l.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
+  return [fmt(all[0]), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...all.slice(1).map(fmt)].join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    log(`bench: ${e.stack ?? e}`);
+    process.exitCode = 1;
+  });
+}
