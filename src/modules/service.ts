@@ -133,7 +133,8 @@ export default defineModule<ServiceArgs>({
         : undefined;
     if (!commands.length) return { changed: false, ...base };
     if (ctx.check) return { changed: true, ...base, ...(diff ? { diff } : {}) };
-    const r = await ctx.exec(commands.map((c) => shellJoin(c)).join(' && '));
+    // A hung init script must not hang the run (FRR's stop waits for its daemons to exit).
+    const r = await ctx.exec(commands.map((c) => shellJoin(c)).join(' && '), { timeoutMs: 300_000 });
     if (r.rc !== 0) return { changed: true, failed: true, ...base, rc: r.rc, stdout: r.stdout, stderr: r.stderr, msg: `${commands.map((c) => c.join(' ')).join(' && ')} failed (rc ${r.rc}): ${r.stderr.trim() || r.stdout.trim()}` };
     return { changed: true, ...base, ...(diff ? { diff } : {}) };
   },

@@ -321,13 +321,15 @@ esac
 });
 
 describe("service frr: Debian's real init script, in private mount/pid/net/uts namespaces", () => {
-  // A holder process owns fresh namespaces with its own /run; every exec enters them, so FRR's
-  // daemons, pid files and sockets never meet the machine's (or the lab's) FRR.
+  // A holder process owns fresh namespaces with its own /run and /var/tmp; every exec enters them,
+  // so FRR's daemons, pid files and sockets never meet the machine's (or the lab's) FRR. Its PID 1
+  // is a shell loop because PID 1 must reap: with `sleep` there, watchfrr stays a zombie and
+  // `/etc/init.d/frr stop` waits for it forever.
   let holder: ChildProcess;
   let inner: number;
   let ns: WrappedConnection;
   beforeAll(async () => {
-    holder = spawn('unshare', ['-m', '-p', '-n', '-u', '--fork', '--mount-proc', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mkdir -p /run/frr && chown frr:frr /run/frr && echo ready && exec sleep 100000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    holder = spawn('unshare', ['-m', '-p', '-n', '-u', '--fork', '--mount-proc', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/tmp && mkdir -p /run/frr && chown frr:frr /run/frr && echo ready && while :; do sleep 1; done'], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((res, rej) => {
       holder.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && res());
       holder.on('exit', (c) => rej(new Error(`namespace holder exited ${c}`)));
@@ -343,12 +345,12 @@ describe("service frr: Debian's real init script, in private mount/pid/net/uts n
   it('starts, is a one-exec no-op, stops, and reads enabled from the rc links', async () => {
     expect(await runModule(service, { name: 'frr', state: 'stopped' }, ns)).toMatchObject({ changed: false, execs: 1, status: { init: 'sysv', running: false } });
     expect(await runModule(service, { name: 'frr', state: 'started' }, ns)).toMatchObject({ changed: true, execs: 2 });
-    expect(sh(`nsenter -t ${inner} -p -m -- ps -eo comm`)).toMatch(/zebra/);
+    expect((await ns.exec('ps -eo comm')).stdout).toMatch(/zebra/);
     expect(await runModule(service, { name: 'frr', state: 'started' }, ns)).toMatchObject({ changed: false, execs: 1, uploads: 0 });
     const enabled = /S\d\dfrr/.test(sh('ls /etc/rc2.d'));
     expect(await runModule(service, { name: 'frr', enabled }, ns, { check: true })).toMatchObject({ changed: false, execs: 1 });
     expect(await runModule(service, { name: 'frr', state: 'stopped' }, ns)).toMatchObject({ changed: true });
-    expect(sh(`nsenter -t ${inner} -p -m -- ps -eo comm`)).not.toMatch(/zebra|watchfrr/);
+    expect((await ns.exec('ps -eo comm')).stdout).not.toMatch(/zebra|watchfrr/);
   });
 });
 
