@@ -46,6 +46,7 @@ export class ShellSession {
   private pidPending = false;
   /** Process group of a shell dropped after a timeout, killed first thing in the next shell. */
   private staleGroup: number | undefined;
+  private opening: Promise<ShellPipes> | undefined;
 
   constructor(
     private readonly open: () => Promise<ShellPipes>,
@@ -69,9 +70,15 @@ export class ShellSession {
     }
   }
 
-  private async ensure(): Promise<ShellPipes> {
-    if (this.dead) throw this.dead;
-    if (this.pipes) return this.pipes;
+  private ensure(): Promise<ShellPipes> {
+    if (this.dead) return Promise.reject(this.dead);
+    if (this.pipes) return Promise.resolve(this.pipes);
+    // One opening at a time: a timeout opens the next shell early to reap the hung command.
+    this.opening ??= this.openShell().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async openShell(): Promise<ShellPipes> {
     const pipes = await this.open();
     this.pipes = pipes;
     this.out = '';
@@ -130,8 +137,11 @@ export class ShellSession {
           // A hung command: drop this shell; the next exec opens a fresh one.
           this.current = undefined;
           this.pipes = undefined;
-          if (pipes.killGroupFromNextShell) this.staleGroup = this.shellPid;
           pipes.kill();
+          if (pipes.killGroupFromNextShell && this.shellPid) {
+            this.staleGroup = this.shellPid;
+            void this.ensure().catch(() => undefined); // reap now, not at the next command
+          }
           resolve({ rc: 124, stdout: this.out, stderr: `${this.err}command timed out after ${opts.timeoutMs} ms` });
         }, opts.timeoutMs);
       }

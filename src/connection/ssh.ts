@@ -63,6 +63,8 @@ export class SshConnection implements Connection {
   private readonly session: ShellSession;
   private sftp: Promise<SFTPWrapper> | undefined;
   private brokenWhy: string | undefined;
+  /** Settles when the connection is gone: an SFTP write in flight never calls back then. */
+  private lost: Promise<void> = new Promise(() => undefined);
 
   private constructor(private readonly target: SshTarget) {
     this.host = target.host;
@@ -121,6 +123,7 @@ export class SshConnection implements Connection {
     const client = this.ssh.connection!;
     client.on('error', (e: Error) => (this.brokenWhy ??= `connection to ${t.host} lost: ${e.message}`));
     client.on('close', () => (this.brokenWhy ??= `connection to ${t.host} closed`));
+    this.lost = new Promise((res) => client.once('close', () => res()));
   }
 
   private openShell(): Promise<ShellPipes> {
@@ -147,13 +150,15 @@ export class SshConnection implements Connection {
 
   async upload(content: Buffer, remotePath: string): Promise<void> {
     this.stats.uploads++;
+    if (this.brokenWhy) throw new UnreachableError(this.host, this.brokenWhy);
     this.sftp ??= this.ssh.requestSFTP();
-    const sftp = await this.sftp;
-    await new Promise<void>((resolve, reject) =>
-      sftp.writeFile(remotePath, content, (err) =>
-        err ? reject(this.brokenWhy ? new UnreachableError(this.host, this.brokenWhy) : err) : resolve(),
-      ),
+    const broken = () => new UnreachableError(this.host, this.brokenWhy ?? `connection to ${this.host} closed`);
+    const lost = this.lost.then(() => Promise.reject(broken()));
+    const sftp = await Promise.race([this.sftp, lost]);
+    const write = new Promise<void>((resolve, reject) =>
+      sftp.writeFile(remotePath, content, (err) => (err ? reject(this.brokenWhy ? broken() : err) : resolve())),
     );
+    await Promise.race([write, lost]);
   }
 
   async close(): Promise<void> {

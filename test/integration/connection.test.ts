@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalConnection } from '../../src/connection/local.js';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { HostKeyError, UnreachableError, type Connection } from '../../src/connection/types.js';
-import { shellJoin } from '../../src/quote.js';
+import { quote, shellJoin } from '../../src/quote.js';
 import { connectTestSsh, startTestSshd, type TestSshd } from '../support/sshd.js';
 
 let sshd: TestSshd;
@@ -93,13 +93,17 @@ describe.each(transports)('%s connection', (_name, open) => {
   });
 
   it('kills the timed-out command, not just its shell', async () => {
-    const dir = (await conn.exec('mktemp -d')).stdout.trim();
-    const r = await conn.exec(`sleep 1; touch ${dir}/late`, { timeoutMs: 300 });
+    // A unique sleep that would outlive the test by far unless the timeout kills it.
+    const hung = `sleep 900.${Math.floor(Math.random() * 1e6)}`;
+    const r = await conn.exec(hung, { timeoutMs: 300 });
     expect(r.rc).toBe(124);
-    expect((await conn.exec('true')).rc).toBe(0); // the next shell reaps the old one's group
-    await new Promise((res) => setTimeout(res, 1500));
-    expect((await conn.exec(`test -e ${dir}/late`)).rc).toBe(1);
-    await conn.exec(`rm -rf ${dir}`);
+    const running = async () => (await conn.exec(`ps -eo args | grep -cx ${quote(hung)}`)).stdout.trim();
+    let left = await running();
+    for (let i = 0; i < 100 && left !== '0'; i++) {
+      await new Promise((res) => setTimeout(res, 200));
+      left = await running();
+    }
+    expect(left).toBe('0');
   });
 
   it('uploads bytes exactly', async () => {

@@ -23,6 +23,8 @@ export interface FileState {
 }
 
 export interface ProbeOptions {
+  /** parseFileState: the path probed (reported back only when a followed link resolved elsewhere). */
+  path?: string;
   /** Also send the file's content (base64): --diff, lineinfile, blockinfile. */
   content?: boolean;
   /** Content of larger files is not sent (the module reports that instead). */
@@ -31,6 +33,8 @@ export interface ProbeOptions {
   follow?: boolean;
   /** Checksum of regular files; false skips reading the file. */
   checksum?: ChecksumAlgorithm | false;
+  /** Always report the path probed (for scripts that choose between paths). */
+  reportPath?: boolean;
 }
 
 export const DEFAULT_MAX_CONTENT = 16 * 1024 * 1024;
@@ -49,22 +53,29 @@ export function probeFileScript(path: string, withContent: boolean | ProbeOption
   const o: ProbeOptions = typeof withContent === 'boolean' ? { content: withContent } : withContent;
   const sum = o.checksum === false ? '' : `${o.checksum ?? 'sha256'}sum`;
   const max = o.maxContentBytes ?? DEFAULT_MAX_CONTENT;
+  // Few forks: parameter expansion instead of dirname/basename/cut (a probe runs for every task).
   return [
-    `p=${quote(path)}`,
-    o.follow ? `if [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -n "$r" ] && p=$r; fi` : '',
+    `p=${quote(trimSlashes(path))}`,
+    o.follow ? `b=; if [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -n "$r" ] && p=$r && b=$(printf %s "$p" | base64 -w0); fi` : 'b=',
+    o.reportPath ? `b=$(printf %s "$p" | base64 -w0)` : '',
     // Remove temp files a cut connection left beside this destination (ours, never the user's).
-    `for f in "$(dirname -- "$p")/.$(basename -- "$p").fabric-"*; do [ -e "$f" ] && rm -f -- "$f"; done 2>/dev/null`,
-    `b=$(printf %s "$p" | base64 -w0)`,
+    `case $p in */*) d=\${p%/*};; *) d=.;; esac`,
+    `for f in "$d/.\${p##*/}.fabric-"*; do [ -e "$f" ] && rm -f -- "$f"; done 2>/dev/null`,
     `a=$(stat -c '%a|%U|%G|%u|%g|%s|%Y' -- "$p" 2>/dev/null)`,
     `if [ -L "$p" ]; then printf 'link|%s||%s|%s\\n' "$a" "$(printf %s "$(readlink -- "$p")" | base64 -w0)" "$b"`,
     `elif [ -d "$p" ]; then printf 'directory|%s|||%s\\n' "$a" "$b"`,
-    `elif [ -f "$p" ]; then printf 'file|%s|%s||%s\\n' "$a" "${sum ? `$(${sum} < "$p" | cut -d' ' -f1)` : ''}" "$b"` +
-      (o.content ? `; if [ "$(stat -c %s -- "$p")" -le ${max} ]; then base64 < "$p"; fi` : ''),
+    `elif [ -f "$p" ]; then ${sum ? `s=$(${sum} < "$p"); s=\${s%% *}` : 's='}; printf 'file|%s|%s||%s\\n' "$a" "$s" "$b"` +
+      (o.content ? `; z=\${a#*|*|*|*|*|}; if [ "\${z%%|*}" -le ${max} ]; then base64 < "$p"; fi` : ''),
     `elif [ -e "$p" ]; then printf 'other|%s|||%s\\n' "$a" "$b"`,
     `else printf 'absent||||||||||%s\\n' "$b"; fi`,
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+/** "/etc/x/" and "/etc/x" name the same file; the temp-file prefix needs the plain form. */
+function trimSlashes(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
 }
 
 const unb64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
@@ -75,7 +86,7 @@ export function parseFileState(out: string, opts: ProbeOptions = {}): FileState 
   const first = nl < 0 ? out : out.slice(0, nl);
   const f = first.split('|');
   const type = (f[0] || 'absent') as FileState['type'];
-  const st: FileState = { type, path: unb64(f[10]) };
+  const st: FileState = { type, path: unb64(f[10]) || (opts.path !== undefined ? trimSlashes(opts.path) : '') };
   if (type === 'absent') return st;
   const num = (s: string | undefined) => (s ? Number(s) : undefined);
   Object.assign(st, { mode: f[1], owner: f[2], group: f[3], uid: num(f[4]), gid: num(f[5]), size: num(f[6]), mtime: num(f[7]) });

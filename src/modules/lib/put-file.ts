@@ -27,7 +27,7 @@ export async function putFile(ctx: ModuleContext, content: Buffer, o: PutFileOpt
   const probe = probeFileScript(dest, { content: ctx.diff });
   const script =
     o.intoDirName && !o.dest.endsWith('/')
-      ? `if [ -d ${quote(dest)} ]; then\n${probeFileScript(posix.join(dest, o.intoDirName), { content: ctx.diff })}\nelse\n${probe}\nfi`
+      ? `if [ -d ${quote(dest)} ]; then\n${probeFileScript(posix.join(dest, o.intoDirName), { content: ctx.diff, reportPath: true })}\nelse\n${probe}\nfi`
       : probe;
   const r = await ctx.exec(script);
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${dest}: ${r.stderr.trim()}` };
