@@ -27,6 +27,11 @@ function fail(e: unknown): void {
   process.exitCode = err.exitCode ?? 1;
 }
 
+/** Pass-through keeps the `--` that separates the host from its command: drop it. */
+function withoutDashes(argv: string[]): string[] {
+  return argv[0] === '--' ? argv.slice(1) : argv;
+}
+
 function common(c: Command): Command {
   return c
     .option('--name <name>', 'lab name (default: fab; with --hosts: bench)')
@@ -81,7 +86,7 @@ export function registerLabCommands(program: Command): void {
     .passThroughOptions()
     .action(async (host: string, cmd: string[], flags: LabFlags) => {
       try {
-        process.exitCode = await labExec(host, cmd, labOpts(flags));
+        process.exitCode = await labExec(host, withoutDashes(cmd), labOpts(flags));
       } catch (e) {
         fail(e);
       }
@@ -95,7 +100,7 @@ export function registerLabCommands(program: Command): void {
       try {
         const [cmd, ...rest] = await labSshArgv(host, labOpts(flags));
         const addr = rest.pop()!;
-        const child = spawn(cmd!, [...rest, addr, ...args], { stdio: 'inherit' });
+        const child = spawn(cmd!, [...rest, addr, ...withoutDashes(args)], { stdio: 'inherit' });
         process.exitCode = await new Promise<number>((res, rej) => {
           child.on('error', rej);
           child.on('close', (code) => res(code ?? 255));

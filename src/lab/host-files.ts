@@ -12,27 +12,18 @@ export const LAB_ENV = [`PATH=${LAB_PATH}`, 'HOME=/root', 'USER=root', 'LOGNAME=
  * It builds a copy-on-write root (overlay of / with the upper layer on a tmpfs, so layers never
  * overlap), mounts fresh /proc /sys /run /tmp /root, pivots into it so no mount of the
  * controller stays reachable, and hands PID 1 over to stage 2 with a minimal environment.
- * Args: host name, host state dir, directory to hide from the host (the lab's keys).
+ * Args: host name, host state dir (holding net.batch, fstab and files/).
  */
 export const STAGE1 = `#!/bin/bash
 set -eu
-host=$1 hd=$2 hide=$3
+host=$1 hd=$2
 hostname "$host"
 ip -batch "$hd/net.batch"
 mount -t tmpfs -o mode=0755 "fablab-$host" "$hd/rw"
 mkdir "$hd/rw/upper" "$hd/rw/work"
-mount -t overlay "fablab-$host" -o "lowerdir=/,upperdir=$hd/rw/upper,workdir=$hd/rw/work" "$hd/root"
+# One mount(8) for the overlay and everything inside it (a process per mount is slow on a busy machine).
+mount --all --fstab "$hd/fstab"
 r=$hd/root
-if [ -d "$r$hide" ]; then mount -t tmpfs -o mode=0700 fablab-hide "$r$hide"; fi
-mount -t proc proc "$r/proc"
-mount -t sysfs sysfs "$r/sys"
-mount --bind /dev "$r/dev"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$r/dev/pts"
-mount --bind "$r/dev/pts/ptmx" "$r/dev/ptmx"
-mount -t tmpfs -o mode=1777 shm "$r/dev/shm"
-mount -t tmpfs -o mode=0755 run "$r/run"
-mount -t tmpfs -o mode=1777 tmp "$r/tmp"
-mount -t tmpfs -o mode=0700 root "$r/root"
 cp -a "$hd/files/." "$r/"
 : >"$hd/booted"
 cd "$r"
@@ -42,21 +33,49 @@ cd /
 exec env -i ${LAB_ENV.join(' ')} /bin/bash /etc/fabric-lab/init
 `;
 
+/** fstab fields escape blanks and backslashes in octal. */
+function fstabField(s: string): string {
+  return s.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * The host's mounts, in order: the overlay root (lower /, upper on the host's tmpfs so the
+ * layers never overlap), fresh /proc /sys /run /tmp /root and /dev/shm, the machine's /dev with a
+ * private devpts, and an empty tmpfs over the lab's state dir when the overlay shows it (its keys).
+ */
+export function hostFstab(hd: string, hide: string | undefined, host: string): string {
+  const r = join(hd, 'root');
+  const rows: [string, string, string, string][] = [
+    [`fablab-${host}`, r, 'overlay', `lowerdir=/,upperdir=${hd}/rw/upper,workdir=${hd}/rw/work`],
+    ...(hide ? [['fablab-hide', join(r, hide), 'tmpfs', 'mode=0700'] as [string, string, string, string]] : []),
+    ['proc', join(r, 'proc'), 'proc', 'defaults'],
+    ['sysfs', join(r, 'sys'), 'sysfs', 'defaults'],
+    ['/dev', join(r, 'dev'), 'none', 'bind'],
+    ['devpts', join(r, 'dev/pts'), 'devpts', 'newinstance,ptmxmode=0666,mode=0620,gid=5'],
+    [join(r, 'dev/pts/ptmx'), join(r, 'dev/ptmx'), 'none', 'bind'],
+    ['shm', join(r, 'dev/shm'), 'tmpfs', 'mode=1777'],
+    ['run', join(r, 'run'), 'tmpfs', 'mode=0755'],
+    ['tmp', join(r, 'tmp'), 'tmpfs', 'mode=1777'],
+    ['root', join(r, 'root'), 'tmpfs', 'mode=0700'],
+  ];
+  return rows.map((row) => `${row.map(fstabField).join(' ')} 0 0`).join('\n') + '\n';
+}
+
 /**
  * The supervisor launches every host with one spawn from node (forks from bash are cheap) and
  * stays as the launchers' parent so they are reaped when their host dies; it exits when none is left.
- * Args: stage 1 path, directory to hide, pids file, then host, host dir, netns name per host.
+ * Args: stage 1 path, pids file, then host, host dir, netns name per host.
  */
 export const SUPERVISOR = `#!/bin/bash
-stage1=$1 hide=$2 pids=$3
-shift 3
+stage1=$1 pids=$2
+shift 2
 # Boot a few hosts at a time: a hundred at once thrash two cores and all miss their deadline.
 max=\${FABRIC_LAB_PARALLEL:-6}
 booting=()
 while [ $# -ge 3 ]; do
   host=$1 hd=$2 ns=$3
   shift 3
-  nsenter --net="/run/netns/$ns" unshare --mount --pid --uts --fork --propagation private -- /bin/bash "$stage1" "$host" "$hd" "$hide" </dev/null >>"$hd/boot.log" 2>&1 &
+  nsenter --net="/run/netns/$ns" unshare --mount --pid --uts --fork --propagation private -- /bin/bash "$stage1" "$host" "$hd" </dev/null >>"$hd/boot.log" 2>&1 &
   echo "$!" >"$hd/launcher.pid"
   echo "$!" >>"$pids"
   booting+=("$hd")
@@ -125,7 +144,7 @@ export function netBatch(address: string, subnet: string): string {
  * Writes a host's state dir: net.batch, empty mount points, and files/ (a tree copied over the
  * host's root: its hostname, hosts, sshd config and key, root's authorized_keys).
  */
-export async function writeHostFiles(p: LabPaths, t: Topology, h: LabHostSpec, hostKey: string, clientPub: string): Promise<void> {
+export async function writeHostFiles(p: LabPaths, t: Topology, h: LabHostSpec, hostKey: string, clientPub: string, hide?: string): Promise<void> {
   const hd = p.hostDir(h.name);
   const files = join(hd, 'files');
   const lab = join(files, 'etc/fabric-lab');
@@ -136,6 +155,7 @@ export async function writeHostFiles(p: LabPaths, t: Topology, h: LabHostSpec, h
   await chmod(join(files, 'root'), 0o700);
   await chmod(join(files, 'root/.ssh'), 0o700);
   await writeFile(join(hd, 'net.batch'), netBatch(h.address, t.subnet));
+  await writeFile(join(hd, 'fstab'), hostFstab(hd, hide, h.name));
   await writeFile(join(files, 'etc/hostname'), `${h.name}\n`);
   await writeFile(join(files, 'etc/hosts'), hostsFile(t, h));
   await writeFile(join(lab, 'init'), STAGE2, { mode: 0o755 });

@@ -17,7 +17,7 @@ export async function startHosts(p: LabPaths, t: Topology): Promise<void> {
   const log = openSync(join(p.dir, 'supervisor.log'), 'a');
   try {
     const args = t.hosts.flatMap((h) => [h.name, p.hostDir(h.name), nsName(t, h.name)]);
-    const child = spawn('/bin/bash', [p.supervisor, p.stage1, p.labsDir, p.pidsFile, ...args], {
+    const child = spawn('/bin/bash', [p.supervisor, p.stage1, p.pidsFile, ...args], {
       detached: true,
       stdio: ['ignore', log, log],
       env: {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { shellJoin } from '../quote.js';
@@ -93,7 +93,9 @@ async function build(t: Topology, p: LabPaths, inventoryPath: string, log: (l: s
   const [keys] = await Promise.all([makeKeys(p, t), createNetwork(t)]);
   phase('keys and network');
   const pub = await readFile(`${p.key}.pub`, 'utf8');
-  await pool(t.hosts, 16, (h) => writeHostFiles(p, t, h, keys.get(h.name)!, pub));
+  // The overlay shows only the root filesystem: hide the lab's state (its keys) when it lives there.
+  const hide = statSync(p.labsDir).dev === statSync('/').dev ? p.labsDir : undefined;
+  await pool(t.hosts, 16, (h) => writeHostFiles(p, t, h, keys.get(h.name)!, pub, hide));
   phase('host files');
   await startHosts(p, t);
   phase('hosts started');
