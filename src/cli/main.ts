@@ -14,16 +14,25 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Which command modules register each top-level command: only those load for a run. */
+const REGISTRARS = {
+  play: async (p: Command) => (await import('./play.js')).registerPlayCommands(p),
+  inventory: async (p: Command) => (await import('./inventory.js')).registerInventoryCommands(p),
+  lab: async (p: Command) => (await import('./lab.js')).registerLabCommands(p),
+} as const;
+const OWNER = new Map<string, keyof typeof REGISTRARS>([
+  ['play', 'play'],
+  ['check', 'play'],
+  ['inventory', 'inventory'],
+  ['lab', 'lab'],
+]);
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  const [{ registerPlayCommands }, { registerInventoryCommands }, { registerLabCommands }] = await Promise.all([
-    import('./play.js'),
-    import('./inventory.js'),
-    import('./lab.js'),
-  ]);
-  registerPlayCommands(program);
-  registerInventoryCommands(program);
-  registerLabCommands(program);
+  // `fabric play` needs neither the inventory editor nor the lab: skip their imports (help lists everything).
+  const owner = OWNER.get(argv[0] ?? '');
+  if (owner) await REGISTRARS[owner](program);
+  else for (const register of Object.values(REGISTRARS)) await register(program);
   let code: number = EXIT.ok;
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { NodeSSH } from 'node-ssh';
-import type { ClientChannel, SFTPWrapper } from 'ssh2';
+// ssh2 directly: node-ssh's wrapper (and its dependencies) cost start-up time for a promise around connect().
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { keyType, knownHostsName, knownKeys, rememberKey, type KnownKey } from './known-hosts.js';
 import { ShellSession, type ShellPipes } from './shell-session.js';
 import {
@@ -59,7 +60,7 @@ function proxySocket(argv: string[], t: SshTarget): Duplex {
 export class SshConnection implements Connection {
   readonly stats: ConnectionStats = { execs: 0, uploads: 0 };
   readonly host: string;
-  private readonly ssh = new NodeSSH();
+  private client: Client | undefined;
   private readonly session: ShellSession;
   private sftp: Promise<SFTPWrapper> | undefined;
   private brokenWhy: string | undefined;
@@ -88,46 +89,59 @@ export class SshConnection implements Connection {
     let learned: KnownKey | undefined;
     const keyFile = t.keyFile ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultKey());
     try {
-      await this.ssh.connect({
-        host: t.address,
-        port: t.port,
-        username: t.user,
-        privateKeyPath: keyFile,
-        agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
-        readyTimeout: t.connectTimeoutMs,
-        keepaliveInterval: KEEPALIVE_MS,
-        keepaliveCountMax: KEEPALIVE_MISSES,
-        sock: t.proxyCommand ? proxySocket(t.proxyCommand, t) : undefined,
-        // Offer only the key types we know for this host, so a host with several keys is judged on a known one.
-        algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
-        hostVerifier: (key: Buffer) => {
-          const seen: KnownKey = { type: keyType(key), blob: key.toString('base64') };
-          if (known.some((k) => k.blob === seen.blob)) return true;
-          if (known.length) {
-            refused = `host key for ${t.host} (${name}) has CHANGED: refusing to connect (possible impersonation); fix ${t.knownHostsFile}`;
-            return false;
-          }
-          if (!t.acceptNewHostKeys) {
-            refused = `host key for ${t.host} (${name}) is unknown: not in ${t.knownHostsFile} (run with --accept-new-host-keys to trust it)`;
-            return false;
-          }
-          learned = seen;
-          return true;
-        },
+      const privateKey = keyFile ? await readFile(keyFile) : undefined;
+      const client = new Client();
+      this.client = client;
+      await new Promise<void>((resolve, reject) => {
+        client.once('ready', resolve);
+        client.on('error', reject); // stays: a later error on a settled promise is a no-op, never an unhandled 'error'
+        client.once('close', () => reject(new Error('connection closed during the handshake')));
+        client.connect({
+          host: t.address,
+          port: t.port,
+          username: t.user,
+          privateKey,
+          agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
+          readyTimeout: t.connectTimeoutMs,
+          keepaliveInterval: KEEPALIVE_MS,
+          keepaliveCountMax: KEEPALIVE_MISSES,
+          sock: t.proxyCommand ? proxySocket(t.proxyCommand, t) : undefined,
+          // Offer only the key types we know for this host, so a host with several keys is judged on a known one.
+          algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
+          hostVerifier: (key: Buffer) => {
+            const seen: KnownKey = { type: keyType(key), blob: key.toString('base64') };
+            if (known.some((k) => k.blob === seen.blob)) return true;
+            if (known.length) {
+              refused = `host key for ${t.host} (${name}) has CHANGED: refusing to connect (possible impersonation); fix ${t.knownHostsFile}`;
+              return false;
+            }
+            if (!t.acceptNewHostKeys) {
+              refused = `host key for ${t.host} (${name}) is unknown: not in ${t.knownHostsFile} (run with --accept-new-host-keys to trust it)`;
+              return false;
+            }
+            learned = seen;
+            return true;
+          },
+        });
       });
     } catch (e) {
+      this.client?.end();
+      this.client = undefined;
       if (refused) throw new HostKeyError(t.host, refused);
       throw new UnreachableError(t.host, `cannot connect to ${t.user}@${name}: ${(e as Error).message}`);
     }
     if (learned) await rememberKey(t.knownHostsFile, name, learned);
-    const client = this.ssh.connection!;
+    const client = this.client!;
     client.on('error', (e: Error) => (this.brokenWhy ??= `connection to ${t.host} lost: ${e.message}`));
-    client.on('close', () => (this.brokenWhy ??= `connection to ${t.host} closed`));
+    client.on('close', () => {
+      this.brokenWhy ??= `connection to ${t.host} closed`;
+      this.client = undefined;
+    });
     this.lost = new Promise((res) => client.once('close', () => res()));
   }
 
   private openShell(): Promise<ShellPipes> {
-    const client = this.ssh.connection;
+    const client = this.client;
     if (!client || this.brokenWhy) return Promise.reject(new UnreachableError(this.host, this.brokenWhy ?? 'not connected'));
     return new Promise((resolve, reject) => {
       client.exec('exec /bin/sh', (err: Error | undefined, ch: ClientChannel) => {
@@ -151,8 +165,11 @@ export class SshConnection implements Connection {
   async upload(content: Buffer, remotePath: string): Promise<void> {
     this.stats.uploads++;
     if (this.brokenWhy) throw new UnreachableError(this.host, this.brokenWhy);
-    this.sftp ??= this.ssh.requestSFTP();
     const broken = () => new UnreachableError(this.host, this.brokenWhy ?? `connection to ${this.host} closed`);
+    this.sftp ??= new Promise<SFTPWrapper>((resolve, reject) => {
+      if (!this.client) return reject(broken());
+      this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+    });
     const lost = this.lost.then(() => Promise.reject(broken()));
     const sftp = await Promise.race([this.sftp, lost]);
     const write = new Promise<void>((resolve, reject) =>
@@ -163,6 +180,7 @@ export class SshConnection implements Connection {
 
   async close(): Promise<void> {
     await this.session.close();
-    this.ssh.dispose();
+    this.client?.end();
+    this.client = undefined;
   }
 }
