@@ -17,7 +17,7 @@ export interface HostStatus {
  * transport's proxy runs there; one spawn for all hosts. Returns the addresses that answered.
  */
 export async function probeSsh(proxyNs: string, addresses: string[]): Promise<Set<string>> {
-  const script = 'for a in "$@"; do (b=$(socat -T 2 -u "TCP:$a:22,connect-timeout=2" STDOUT 2>/dev/null | head -c 4); echo "$a $b") & done; wait';
+  const script = 'for a in "$@"; do (b=$(socat -T 5 -u "TCP:$a:22,connect-timeout=5" STDOUT 2>/dev/null | head -c 4); echo "$a $b") & done; wait';
   const r = await run(['ip', 'netns', 'exec', proxyNs, 'bash', '-c', script, 'probe', ...addresses]);
   const ok = new Set<string>();
   for (const line of r.stdout.split('\n')) {
@@ -31,5 +31,8 @@ export async function hostStatuses(t: Topology, proxyNs: string): Promise<HostSt
   const inits = await hostInits(t);
   const running = t.hosts.filter((h) => inits.has(h.name));
   const answered = running.length ? await probeSsh(proxyNs, running.map((h) => h.address)) : new Set<string>();
+  // One more try for the silent ones: a loaded machine can be slower than the probe's timeout.
+  const silent = running.filter((h) => !answered.has(h.address)).map((h) => h.address);
+  if (silent.length) for (const a of await probeSsh(proxyNs, silent)) answered.add(a);
   return t.hosts.map((h) => ({ name: h.name, address: h.address, groups: h.groups, running: inits.has(h.name), sshd: answered.has(h.address) }));
 }
