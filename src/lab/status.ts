@@ -13,11 +13,12 @@ export interface HostStatus {
 }
 
 /**
- * Reads each address's SSH banner from inside the proxy namespace, with the same socat the SSH
- * transport's proxy runs there; one spawn for all hosts. Returns the addresses that answered.
+ * Reads each address's SSH banner from inside the proxy namespace (where the SSH transport's
+ * proxy connects from); one spawn for all hosts. Returns the addresses that answered.
  */
 export async function probeSsh(proxyNs: string, addresses: string[]): Promise<Set<string>> {
-  const script = 'for a in "$@"; do (b=$(socat -T 5 -u "TCP:$a:22,connect-timeout=5" STDOUT 2>/dev/null | head -c 4); echo "$a $b") & done; wait';
+  // bash's /dev/tcp: the banner's first 4 bytes end the read at once (socat would idle until its timeout).
+  const script = 'for a in "$@"; do (exec 3<>"/dev/tcp/$a/22" && read -r -t 5 -n 4 b <&3 && echo "$a $b") 2>/dev/null & done; wait';
   const r = await run(['ip', 'netns', 'exec', proxyNs, 'bash', '-c', script, 'probe', ...addresses]);
   const ok = new Set<string>();
   for (const line of r.stdout.split('\n')) {
