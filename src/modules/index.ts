@@ -8,13 +8,20 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Collection prefixes Ansible users write; `ansible.builtin.copy` is `copy`. */
 const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'ansible.legacy.'];
 
-/** Module names are the file names in this folder: adding a module is adding a file. */
+/**
+ * Module names are the file names in this folder: adding a module is adding a file.
+ * (.js when compiled; .ts when tests run the sources.)
+ */
 let names: string[] | undefined;
 export function moduleNames(): string[] {
-  names ??= readdirSync(here)
-    .filter((f) => f.endsWith('.js') && f !== 'index.js' && f !== 'types.js')
-    .map((f) => f.slice(0, -3))
-    .sort();
+  names ??= [
+    ...new Set(
+      readdirSync(here)
+        .filter((f) => /\.(js|ts)$/.test(f) && !f.endsWith('.d.ts'))
+        .map((f) => f.slice(0, -3))
+        .filter((n) => n !== 'index' && n !== 'types'),
+    ),
+  ].sort();
   return names;
 }
 
