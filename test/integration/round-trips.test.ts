@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import type { Connection } from '../../src/connection/types.js';
+import { loadInventory } from '../../src/inventory/index.js';
+import { buildPlan } from '../../src/plan/index.js';
+import { Executor } from '../../src/run/executor.js';
+import type { HostResult, Reporter, RunEvent } from '../../src/run/events.js';
+import { describeLab, requireLab } from '../support/lab.js';
+
+/** Round trips per task and host, counted by a wrapper around each real connection. */
+interface Counts {
+  execs: number;
+  uploads: number;
+}
+
+interface RunRecord {
+  exitCode: number;
+  /** task name -> host -> counts */
+  trips: Map<string, Map<string, Counts>>;
+  /** task name -> host -> outcome */
+  outcomes: Map<string, Map<string, HostResult>>;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'fabric-rt-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(playbookText: string, inventoryPath: string): Promise<RunRecord> {
+  const file = join(dir, `play-${randomBytes(4).toString('hex')}.yml`);
+  writeFileSync(file, playbookText);
+  const inventory = loadInventory(inventoryPath);
+  const plan = await buildPlan({ playbooks: [file], inventory, tags: { tags: [], skipTags: [] }, extraVars: {} });
+  const rec: RunRecord = { exitCode: -1, trips: new Map(), outcomes: new Map() };
+  // The linear strategy finishes a task on every host before the next starts: attribute trips to it.
+  let task = '(before any task)';
+  const slot = (host: string): Counts => {
+    const byHost = rec.trips.get(task) ?? new Map<string, Counts>();
+    rec.trips.set(task, byHost);
+    const c = byHost.get(host) ?? { execs: 0, uploads: 0 };
+    byHost.set(host, c);
+    return c;
+  };
+  const reporter: Reporter = {
+    onEvent(e: RunEvent) {
+      if (e.type === 'task_start') task = e.task.name;
+      if (e.type === 'host_result') {
+        const byHost = rec.outcomes.get(e.task.name) ?? new Map<string, HostResult>();
+        rec.outcomes.set(e.task.name, byHost);
+        byHost.set(e.host, e.outcome);
+      }
+    },
+    close: async () => undefined,
+  };
+  const wrap = (real: Connection): Connection => ({
+    host: real.host,
+    stats: real.stats,
+    exec: (script, opts) => {
+      slot(real.host).execs++;
+      return real.exec(script, opts);
+    },
+    upload: (content, remotePath) => {
+      slot(real.host).uploads++;
+      return real.upload(content, remotePath);
+    },
+    close: () => real.close(),
+  });
+  const executor = new Executor({
+    inventory,
+    reporter,
+    check: false,
+    diff: false,
+    forks: 20,
+    extraVars: {},
+    connectTimeoutMs: 20_000,
+    acceptNewHostKeys: false,
+    wrap,
+  });
+  rec.exitCode = (await executor.run(plan)).exitCode;
+  return rec;
+}
+
+const TASKS = ['redirects off', 'martians logged', 'app dir', 'app config', 'app env', 'limits line', 'one-time init', 'no stale file'];
+
+/** The benchmark's 8-task play (bench/play.fabric.yml) on paths of this test run only. */
+function benchPlay(hosts: string[], base: string, sysctlFile: string): string {
+  return `
+- hosts: ${hosts.join(':')}
+  gather_facts: false
+  tasks:
+    - name: redirects off
+      sysctl: { name: net.ipv4.conf.all.send_redirects, value: '0', sysctl_file: ${sysctlFile} }
+    - name: martians logged
+      sysctl: { name: net.ipv4.conf.all.log_martians, value: '1', sysctl_file: ${sysctlFile} }
+    - name: app dir
+      file: { path: ${base}, state: directory, mode: '0755' }
+    - name: app config
+      copy: { dest: ${base}/app.conf, content: "listen=0.0.0.0:8080\\nworkers=4\\n", mode: '0644' }
+    - name: app env
+      copy: { dest: ${base}/app.env, content: "APP_MODE=bench\\n", mode: '0600' }
+    - name: limits line
+      lineinfile: { path: ${base}/limits.conf, regexp: '^nofile=', line: 'nofile=65536', create: true }
+    - name: one-time init
+      command: { cmd: touch ${base}/.initialised, creates: ${base}/.initialised }
+    - name: no stale file
+      file: { path: ${base}/stale.conf, state: absent }
+`;
+}
+
+describeLab('round trips', () => {
+  it('a no-op rerun of the 8-task play costs one exec per task per host and no uploads', { timeout: 180_000 }, async (ctx) => {
+    const lab = requireLab(ctx);
+    const hosts = lab.hosts.slice(0, 5).map((h) => h.name);
+    expect(hosts).toHaveLength(5);
+    const id = randomBytes(4).toString('hex');
+    const base = `/opt/fabric-rt-${id}`;
+    const sysctlFile = `/etc/sysctl.d/fabric-rt-${id}.conf`;
+    const keys = ['net.ipv4.conf.all.send_redirects', 'net.ipv4.conf.all.log_martians'];
+    // The lab is shared with other tests: remember the live values to put back.
+    const before = await run(
+      `- hosts: ${hosts.join(':')}\n  gather_facts: false\n  tasks:\n    - name: read\n      command: { argv: [sysctl, -n, ${keys.join(', ')}] }\n`,
+      lab.inventoryPath,
+    );
+    expect(before.exitCode).toBe(0);
+    try {
+      const first = await run(benchPlay(hosts, base, sysctlFile), lab.inventoryPath);
+      expect(first.exitCode).toBe(0);
+      for (const h of hosts) expect(first.outcomes.get('app config')!.get(h)!.status).toBe('changed');
+
+      const second = await run(benchPlay(hosts, base, sysctlFile), lab.inventoryPath);
+      expect(second.exitCode).toBe(0);
+      expect([...second.trips.keys()]).toEqual(TASKS);
+      for (const t of TASKS) {
+        for (const h of hosts) {
+          expect(second.outcomes.get(t)!.get(h)!.status, `${t} on ${h}`).toBe('ok');
+          // Observed: every module reads its state in exactly one round trip and, unchanged, writes nothing.
+          expect(second.trips.get(t)!.get(h), `${t} on ${h}`).toEqual({ execs: 1, uploads: 0 });
+        }
+      }
+    } finally {
+      const restore = hosts.map((h) => {
+        const [a, b] = String(before.outcomes.get('read')!.get(h)!.result.stdout).trim().split('\n');
+        return `- hosts: ${h}\n  gather_facts: false\n  tasks:\n    - name: restore\n      command: { argv: [sysctl, -q, -w, '${keys[0]}=${a}', '${keys[1]}=${b}'] }\n    - name: clean\n      command: { argv: [rm, -rf, ${base}, ${sysctlFile}] }\n`;
+      });
+      for (const text of restore) expect((await run(text, lab.inventoryPath)).exitCode).toBe(0);
+    }
+  });
+});
