@@ -1,11 +1,11 @@
 // The seed in the lab: lab.yml converges and is idempotent, verify.yml passes, and each fault
 // the operator hit (L3 hashing, redirects, a node's BGP down) makes verify fail by name and is
 // repaired by the playbook. Kubernetes cannot run here: site.yml is only planned (--check).
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadInventory } from '../../src/inventory/index.js';
 import { recap, REPO, runFabric, type FabricRun } from '../support/fabric.js';
-import { requireLab } from '../support/lab.js';
+import { describeLab, requireLab } from '../support/lab.js';
 
 const VIP = '172.16.1.220';
 // Host names come from the lab's inventory (the groups are the contract, not the names).
@@ -44,9 +44,9 @@ async function expectVerifyFails(message: RegExp): Promise<void> {
   expect(r.stdout + r.stderr).toMatch(message);
 }
 
-describe('seed playbooks in the lab', () => {
-  beforeAll(async () => {
-    await requireLab();
+describeLab('seed playbooks in the lab', () => {
+  beforeAll(() => {
+    requireLab();
     const inv = loadInventory(join(REPO, 'inventory', 'lab.yml'));
     const g = inv.groups();
     K8S = g.k8s!;
