@@ -10,7 +10,7 @@ import { splitTags } from '../plan/tags.js';
 import type { Plan } from '../plan/types.js';
 import { forEachTask } from '../plan/walk.js';
 import { createReporter } from '../report/index.js';
-import { Executor } from '../run/executor.js';
+import { DEFAULT_INTERRUPT_GRACE_MS, Executor } from '../run/executor.js';
 import { parseExtraVars, resolvePlaybook, type PlayFlags } from './play.js';
 
 interface Loaded {
@@ -111,9 +111,14 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
   const mode = flags.json ? 'json' : process.stdout.isTTY && !process.env.CI ? 'live' : 'plain';
   const reporter = createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
   const abort = new AbortController();
+  // FABRIC_INTERRUPT_GRACE_MS: how long Ctrl-C waits for running tasks (tests use a short one).
+  const graceEnv = Number(process.env.FABRIC_INTERRUPT_GRACE_MS);
+  const grace = graceEnv > 0 ? graceEnv : DEFAULT_INTERRUPT_GRACE_MS;
   const onSigint = () => {
     if (abort.signal.aborted) process.exit(EXIT.interrupted); // second Ctrl-C: stop now
-    process.stderr.write('\ninterrupt: finishing running tasks, starting no new ones (Ctrl-C again to stop now)\n');
+    process.stderr.write(
+      `\ninterrupt: starting no new tasks; waiting up to ${Math.round(grace / 1000)} s for running ones (Ctrl-C again to stop now)\n`,
+    );
     abort.abort();
   };
   process.on('SIGINT', onSigint);
@@ -129,6 +134,7 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
       connectTimeoutMs: timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
       signal: abort.signal,
+      interruptGraceMs: grace,
       wrap: clock.wrap,
     });
     clock.running();

@@ -66,6 +66,8 @@ export class SshConnection implements Connection {
   private brokenWhy: string | undefined;
   /** Settles when the connection is gone: an SFTP write in flight never calls back then. */
   private lost: Promise<void> = new Promise(() => undefined);
+  /** Commands not finished yet: close() stops them on the host (an interrupted run gave up on them). */
+  private inFlight = 0;
 
   private constructor(private readonly target: SshTarget) {
     this.host = target.host;
@@ -157,9 +159,34 @@ export class SshConnection implements Connection {
     });
   }
 
-  exec(script: string, opts?: ExecOptions): Promise<ExecResult> {
+  async exec(script: string, opts?: ExecOptions): Promise<ExecResult> {
     this.stats.execs++;
-    return this.session.exec(script, opts);
+    this.inFlight++;
+    try {
+      return await this.session.exec(script, opts);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /**
+   * Kills the process groups of this connection's other sessions on the host (sshd makes each a
+   * group leader under the connection's sshd process, our $PPID): closing a channel does not
+   * end its command, and sshd refuses signal requests for root sessions.
+   */
+  private stopRemoteCommands(): Promise<void> {
+    const client = this.client;
+    if (!client || this.brokenWhy) return Promise.resolve();
+    const script = 'for p in $(ps -o pid= --ppid "$PPID"); do [ "$p" = "$$" ] || kill -s KILL -- "-$p"; done 2>/dev/null; true';
+    const done = new Promise<void>((resolve) => {
+      client.exec(script, (err, ch) => {
+        if (err) return resolve();
+        ch.on('close', () => resolve());
+        ch.resume();
+        ch.stderr.resume();
+      });
+    });
+    return Promise.race([done, new Promise<void>((r) => setTimeout(r, 5000).unref())]);
   }
 
   async upload(content: Buffer, remotePath: string): Promise<void> {
@@ -179,6 +206,7 @@ export class SshConnection implements Connection {
   }
 
   async close(): Promise<void> {
+    if (this.inFlight > 0) await this.stopRemoteCommands();
     await this.session.close();
     this.client?.end();
     this.client = undefined;

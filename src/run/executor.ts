@@ -29,7 +29,11 @@ export interface RunOptions extends PoolOptions {
   becomePassword?: string;
   /** Aborted on SIGINT: no new task starts; running ones finish. */
   signal?: AbortSignal;
+  /** After the abort, how long running tasks may take before the run gives up on them (default 30 s). */
+  interruptGraceMs?: number;
 }
+
+export const DEFAULT_INTERRUPT_GRACE_MS = 30_000;
 
 export interface RunSummary {
   exitCode: number;
@@ -50,10 +54,24 @@ export class Executor {
   private readonly pool: ConnectionPool;
   private readonly hostvars: Record<string, Vars> = {};
   private readonly groups: Record<string, string[]>;
+  /** Resolves once the grace period after an abort is over: tasks still running are abandoned. */
+  private readonly giveUp: Promise<void>;
+  private gaveUp = false;
 
   constructor(private readonly opts: RunOptions) {
     this.pool = new ConnectionPool(opts);
     this.groups = opts.inventory.groups();
+    this.giveUp = new Promise((resolve) => {
+      const signal = opts.signal;
+      if (!signal) return;
+      const arm = () =>
+        setTimeout(() => {
+          this.gaveUp = true;
+          resolve();
+        }, opts.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS).unref();
+      if (signal.aborted) arm();
+      else signal.addEventListener('abort', arm, { once: true });
+    });
   }
 
   private host(name: string): HostState {
@@ -207,7 +225,10 @@ export class Executor {
     const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
     reporter.onEvent({ type: 'task_start', task: t.info, hosts: targets.map((h) => h.name) });
     await mapLimit(targets, this.opts.forks, async (h) => {
-      const outcome = await this.runOnHost(play, t, h);
+      const started = Date.now();
+      // An interrupted run waits for a running task only up to the grace period; closing the
+      // connections afterwards ends what still runs on the host.
+      const outcome = await Promise.race([this.runOnHost(play, t, h), this.giveUp.then(() => this.abandoned(started))]);
       this.record(t, h, outcome);
       if (t.runOnce) {
         // run_once: the result is every host's (Ansible sets the registered variable on all of them).
@@ -216,6 +237,12 @@ export class Executor {
       reporter.onEvent({ type: 'host_result', task: t.info, host: h.name, outcome });
     });
     reporter.onEvent({ type: 'task_end', task: t.info });
+  }
+
+  private abandoned(started: number): HostResult {
+    const s = ((this.opts.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS) / 1000).toFixed(0);
+    const msg = `interrupted: the task was still running ${s} s after the interrupt; abandoned (stopped on the host)`;
+    return { status: 'failed', result: { changed: false, failed: true, msg }, durationMs: Date.now() - started };
   }
 
   private record(t: PlannedTask, h: HostState, o: HostResult): void {
@@ -296,6 +323,8 @@ export class Executor {
 
   /** One execution of the module: when, check mode, render, run, changed_when/failed_when. */
   private async runItem(play: PlannedPlay, t: PlannedTask, h: HostState, vars: Vars): Promise<[HostStatus, ModuleResult]> {
+    // An abandoned task's next loop item must not reopen a connection the run has closed.
+    if (this.gaveUp) throw new TaskError('interrupted');
     try {
       if (t.when.length && !evaluateAll(t.when, vars)) return ['skipped', { changed: false, skipped: true, msg: 'conditional result was false' }];
     } catch (e) {

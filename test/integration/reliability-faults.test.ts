@@ -1,0 +1,231 @@
+// Faults during a run, on a small lab of our own (hosts get killed here, the shared lab must not):
+// a host dying mid-task, a host that never answers, a connection cut mid-upload, and Ctrl-C.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { labDown, labExecCapture, labUp, type LabInfo } from '../../src/lab/index.js';
+import { hostInits } from '../../src/lab/hosts.js';
+import { run } from '../../src/lab/proc.js';
+import { resolveTopology } from '../../src/lab/topology.js';
+import { recap, REPO } from '../support/fabric.js';
+import { describeLab } from '../support/lab.js';
+import { alive, descendants, hostProcesses, startFabric, waitFor, type LiveRun } from '../support/reliability.js';
+
+const opts = { repoRoot: REPO, name: 'rel', hosts: 3 };
+let lab: LabInfo;
+let dir: string;
+
+async function initOf(host: string): Promise<number> {
+  const init = (await hostInits(resolveTopology(opts))).get(host);
+  if (init === undefined) throw new Error(`${host} is not running`);
+  return init;
+}
+
+async function sh(host: string, script: string): Promise<string> {
+  const r = await labExecCapture(host, ['sh', '-c', script], opts);
+  expect(r.code, `${host}: ${script}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+function playbook(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function explain(r: LiveRun, code?: number): string {
+  return `exit ${code}\n${r.stdout()}\n${r.stderr()}`;
+}
+
+/** Waits until a host runs a process with exactly this command line (the task is under way there). */
+async function running(host: string, cmdline: string): Promise<void> {
+  const init = await initOf(host);
+  await waitFor(`${cmdline} on ${host}`, () => hostProcesses(init).some((p) => p.cmdline === cmdline));
+}
+
+function lineAt(r: LiveRun, re: RegExp): number | undefined {
+  return r.lines.find((l) => re.test(l.text))?.at;
+}
+
+/** Temp files of ours (`.NAME.fabric-XXXX`) anywhere a test writes on a host. */
+async function tempFiles(host: string): Promise<string[]> {
+  const out = await sh(host, "find /tmp /etc /root -name '.*.fabric-*' 2>/dev/null || true");
+  return out.split('\n').filter(Boolean);
+}
+
+describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
+  beforeAll(async () => {
+    try {
+      lab = await labUp(opts);
+    } catch (e) {
+      // Left over by a crashed run of this file (a host killed): start from scratch.
+      if (!/fabric lab down/.test((e as Error).message)) throw e;
+      await labDown(opts);
+      lab = await labUp(opts);
+    }
+    dir = mkdtempSync(join(tmpdir(), 'fabric-rel-'));
+  }, 180_000);
+
+  afterAll(async () => {
+    if (lab) await labDown(opts);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
+
+  it('a host that is not there is unreachable within the connect timeout; the others converge', async () => {
+    // An unused address inside the lab's own subnet, reached through the lab's proxy like the rest.
+    const inv = join(dir, 'ghost.yml');
+    const text = readFileSync(lab.inventoryPath, 'utf8').replace(/^  vars:/m, '    ghosts:\n      hosts:\n        ghost:\n          fabric_host: 10.213.0.200\n  vars:');
+    writeFileSync(inv, text);
+    const pb = playbook('ghost-play.yml', '- hosts: all\n  gather_facts: false\n  tasks:\n    - command: {argv: [touch, /tmp/ghost-ran]}\n');
+    const r = startFabric(['play', pb, '-i', inv, '-l', 'h1,ghost', '--timeout', '3']);
+    const code = await r.done;
+    expect(code, explain(r, code)).toBe(4);
+    const rc = recap(r.stdout());
+    expect(rc.ghost).toMatchObject({ unreachable: 1, ok: 0 });
+    expect(rc.h1).toMatchObject({ ok: 1, changed: 1, unreachable: 0, failed: 0 });
+    expect(r.stdout()).toMatch(/unreachable: \[ghost\] => .*10\.213\.0\.200/);
+    // 3 s connect timeout: the ghost's result comes well before the default 10 s would have
+    // (timed from the play banner: node's own start-up is slow on a loaded machine).
+    const seen = lineAt(r, /unreachable: \[ghost\]/)! - lineAt(r, /^PLAY \[/)!;
+    expect(seen, explain(r, code)).toBeGreaterThanOrEqual(2_500);
+    expect(seen, explain(r, code)).toBeLessThan(3_000 + 5_000);
+    await sh('h1', 'test -e /tmp/ghost-ran && rm /tmp/ghost-ran');
+  });
+
+  it('a connection cut mid-upload leaves the old content, and the next run removes the temp file', async () => {
+    const big = randomBytes(30 * 1024 * 1024);
+    writeFileSync(join(dir, 'big.bin'), big);
+    const newSum = createHash('sha256').update(big).digest('hex');
+    await sh('h1', 'mkdir -p /tmp/relcut && printf old-content > /tmp/relcut/big.bin');
+    const oldSum = createHash('sha256').update('old-content').digest('hex');
+    const pb = playbook('cut.yml', '- hosts: h1\n  gather_facts: false\n  tasks:\n    - copy: {src: big.bin, dest: /tmp/relcut/big.bin}\n');
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath]);
+    // The host's /tmp, seen from the machine: poll cheaply for the partly written temp file.
+    const hostTmp = `/proc/${await initOf('h1')}/root/tmp/relcut`;
+    const partial = await waitFor('a partly uploaded temp file', () => {
+      const f = readdirSync(hostTmp).find((n) => n.startsWith('.big.bin.fabric-'));
+      if (!f) return undefined;
+      try {
+        const size = readFileSync(join(hostTmp, f)).length;
+        return size > 0 && size < big.length ? f : undefined;
+      } catch {
+        return undefined;
+      }
+    }, 120_000, 10);
+    // Cut the TCP stream: kill this run's proxy (socat) for h1.
+    const proxy = descendants(r.child.pid!).filter((p) => p.cmdline.includes('socat') && p.cmdline.includes('TCP:10.213.0.2:22'));
+    expect(proxy.length, JSON.stringify(descendants(r.child.pid!))).toBeGreaterThan(0);
+    for (const p of proxy) process.kill(p.pid, 'SIGKILL');
+    const code = await r.done;
+    expect(code, explain(r, code)).toBe(4);
+    expect(recap(r.stdout()).h1).toMatchObject({ unreachable: 1 });
+    expect((await sh('h1', 'sha256sum < /tmp/relcut/big.bin')).split(' ')[0]).toBe(oldSum);
+    expect(await tempFiles('h1'), 'the cut upload left its temp file').toContain(`/tmp/relcut/${partial}`);
+
+    const again = startFabric(['play', pb, '-i', lab.inventoryPath]);
+    const code2 = await again.done;
+    expect(code2, explain(again, code2)).toBe(0);
+    expect((await sh('h1', 'sha256sum < /tmp/relcut/big.bin')).split(' ')[0]).toBe(newSum);
+    expect(await tempFiles('h1')).toEqual([]);
+    await sh('h1', 'rm -rf /tmp/relcut');
+  });
+
+  it('Ctrl-C: running tasks finish, no new task starts, recap so far, exit 130, nothing left behind', async () => {
+    await sh('h1', 'rm -rf /tmp/relint');
+    await sh('h3', 'rm -rf /tmp/relint');
+    const pb = playbook(
+      'int.yml',
+      [
+        '- hosts: h1:h3',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - file: {path: /tmp/relint, state: directory}',
+        '    - command: sleep 3',
+        '    - copy: {dest: /tmp/relint/after, content: "must not be written\\n"}',
+      ].join('\n') + '\n',
+    );
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath]);
+    await running('h1', 'sleep 3');
+    await running('h3', 'sleep 3');
+    const spawned = descendants(r.child.pid!);
+    expect(spawned.filter((p) => p.cmdline.includes('socat')).length).toBe(2);
+    r.child.kill('SIGINT');
+    const code = await r.done;
+    expect(code, explain(r, code)).toBe(130);
+    expect(r.stderr()).toMatch(/interrupt/);
+    const rc = recap(r.stdout());
+    // Both ran the directory task and finished the sleep they were in; nothing after it.
+    expect(rc.h1, explain(r, code)).toMatchObject({ ok: 2, failed: 0, unreachable: 0 });
+    expect(rc.h3, explain(r, code)).toMatchObject({ ok: 2, failed: 0, unreachable: 0 });
+    for (const h of ['h1', 'h3']) {
+      expect(await sh(h, 'ls -A /tmp/relint')).toBe('');
+      expect(await tempFiles(h)).toEqual([]);
+      await sh(h, 'rm -rf /tmp/relint');
+    }
+    expect(spawned.filter((p) => alive(p.pid)).map((p) => p.cmdline)).toEqual([]);
+  });
+
+  it('Ctrl-C with a task that does not end: fabric stops waiting after the grace period', async () => {
+    const pb = playbook('hang.yml', '- hosts: h1\n  gather_facts: false\n  tasks:\n    - command: sleep 299\n    - command: {argv: [touch, /tmp/hang-after]}\n');
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath], { FABRIC_INTERRUPT_GRACE_MS: '2000' });
+    await running('h1', 'sleep 299');
+    const spawned = descendants(r.child.pid!);
+    const sent = Date.now();
+    r.child.kill('SIGINT');
+    const code = await r.done;
+    expect(code, explain(r, code)).toBe(130);
+    expect(Date.now() - sent, explain(r, code)).toBeLessThan(2_000 + 10_000);
+    expect(r.stdout()).toMatch(/PLAY RECAP/);
+    expect(recap(r.stdout()).h1, explain(r, code)).toMatchObject({ failed: 1 });
+    expect(r.stdout()).toMatch(/interrupted/);
+    expect(spawned.filter((p) => alive(p.pid)).map((p) => p.cmdline)).toEqual([]);
+    // The abandoned command does not outlive the run on the host either.
+    const init = await initOf('h1');
+    await waitFor('sleep 299 to end on h1', () => !hostProcesses(init).some((p) => p.cmdline === 'sleep 299'), 10_000);
+    expect(existsSync(`/proc/${init}/root/tmp/hang-after`)).toBe(false);
+  });
+
+  it('a host that goes silent mid-task is unreachable within the keepalive bound; the others finish (exit 4)', async () => {
+    const pb = playbook('silent.yml', '- hosts: h1:h3\n  gather_facts: false\n  tasks:\n    - command: sleep 20\n    - command: {argv: [touch, /tmp/silent-after]}\n');
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath]);
+    await running('h3', 'sleep 20');
+    // The host vanishes from the network: no FIN, no RST; only keepalives can tell.
+    const cut = Date.now();
+    await run(['ip', 'netns', 'exec', 'rel-h3', 'ip', 'link', 'set', 'eth0', 'down']);
+    try {
+      const code = await r.done;
+      expect(code, explain(r, code)).toBe(4);
+      const seen = lineAt(r, /unreachable: \[h3\]/);
+      expect(seen, explain(r, code)).toBeDefined();
+      expect(seen! - cut, explain(r, code)).toBeLessThan(60_000);
+      const rc = recap(r.stdout());
+      expect(rc.h3).toMatchObject({ unreachable: 1 });
+      expect(rc.h1).toMatchObject({ ok: 2, changed: 2, failed: 0, unreachable: 0 });
+    } finally {
+      await run(['ip', 'netns', 'exec', 'rel-h3', 'ip', 'link', 'set', 'eth0', 'up']);
+    }
+    await sh('h1', 'test -e /tmp/silent-after && rm /tmp/silent-after');
+  });
+
+  it('a host whose sshd and processes are killed mid-task is unreachable; the others finish (exit 4)', async () => {
+    const pb = playbook('die.yml', '- hosts: bench\n  gather_facts: false\n  tasks:\n    - command: sleep 20\n    - command: {argv: [touch, /tmp/die-after]}\n');
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath]);
+    await running('h2', 'sleep 20');
+    await running('h1', 'sleep 20');
+    // Killing the host's PID 1 kills every process of it: sshd, the session, the task.
+    const init = await initOf('h2');
+    const killed = Date.now();
+    process.kill(init, 'SIGKILL');
+    const code = await r.done;
+    expect(code, explain(r, code)).toBe(4);
+    const seen = lineAt(r, /unreachable: \[h2\]/);
+    expect(seen, explain(r, code)).toBeDefined();
+    expect(seen! - killed).toBeLessThan(60_000);
+    const rc = recap(r.stdout());
+    expect(rc.h2).toMatchObject({ unreachable: 1, ok: 0 });
+    for (const h of ['h1', 'h3']) expect(rc[h], h).toMatchObject({ ok: 2, changed: 2, failed: 0, unreachable: 0 });
+    expect(existsSync(`/proc/${await initOf('h1')}/root/tmp/die-after`)).toBe(true);
+  });
+});
