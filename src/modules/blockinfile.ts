@@ -1,8 +1,8 @@
 import { InputError } from '../errors.js';
 import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkValidateArg, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
 import { blockInFile, pyRegex } from './lib/line-edit.js';
-import { defineModule } from './types.js';
+import { defineModule, type ModuleDef } from './types.js';
 
 export interface BlockInFileModuleArgs extends AttrArgs {
   path?: string;
@@ -29,7 +29,7 @@ export interface BlockInFileModuleArgs extends AttrArgs {
 export const DEFAULT_MARKER = '# {mark} ANSIBLE MANAGED BLOCK';
 
 /** ansible.builtin.blockinfile, with Ansible's marker and placement rules (see lib/line-edit.ts). */
-export default defineModule<BlockInFileModuleArgs>({
+const blockinfile: ModuleDef<BlockInFileModuleArgs> = defineModule<BlockInFileModuleArgs>({
   name: 'blockinfile',
   schema: {
     type: 'object',
@@ -57,7 +57,7 @@ export default defineModule<BlockInFileModuleArgs>({
     checkValidateArg('blockinfile', a.validate);
     if (a.insertafter !== undefined && a.insertbefore !== undefined) throw new InputError('blockinfile: insertafter and insertbefore are mutually exclusive');
     for (const [k, v] of [['insertafter', a.insertafter], ['insertbefore', a.insertbefore]] as const) {
-      if (v === undefined || v === 'EOF' || v === 'BOF') continue;
+      if (!known(v) || v === 'EOF' || v === 'BOF') continue;
       try {
         pyRegex(v);
       } catch (e) {
@@ -65,9 +65,11 @@ export default defineModule<BlockInFileModuleArgs>({
       }
     }
     const marker = a.marker ?? DEFAULT_MARKER;
-    if (!marker.includes('{mark}')) throw new InputError(`blockinfile: marker must contain {mark}, or the begin and end markers are the same line: ${marker}`);
+    if (known(marker) && !marker.includes('{mark}')) throw new InputError(`blockinfile: marker must contain {mark}, or the begin and end markers are the same line: ${marker}`);
   },
   async run(a, ctx) {
+    const bad = checkRenderedArgs(blockinfile, a, ctx);
+    if (bad) return bad;
     const path = pathOf(a);
     const state = a.state ?? 'present';
     return editFile(
@@ -88,3 +90,5 @@ export default defineModule<BlockInFileModuleArgs>({
     );
   },
 });
+
+export default blockinfile;

@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { InputError } from '../errors.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkValidateArg, type AttrArgs } from './lib/file-args.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, type AttrArgs } from './lib/file-args.js';
 import { putFile } from './lib/put-file.js';
-import { defineModule } from './types.js';
+import { defineModule, type ModuleDef } from './types.js';
 
 export interface CopyArgs extends AttrArgs {
   dest: string;
@@ -15,7 +15,7 @@ export interface CopyArgs extends AttrArgs {
 }
 
 /** ansible.builtin.copy: a file from the role's files/ (or inline content) to the host. */
-export default defineModule<CopyArgs>({
+const copy: ModuleDef<CopyArgs> = defineModule<CopyArgs>({
   name: 'copy',
   schema: {
     type: 'object',
@@ -36,12 +36,14 @@ export default defineModule<CopyArgs>({
     checkValidateArg('copy', a.validate);
     if ((a.src === undefined) === (a.content === undefined)) throw new InputError('copy: give exactly one of src or content');
     if (a.content !== undefined && a.dest.endsWith('/')) throw new InputError('copy: dest must be a file path when content is given, not a directory');
-    if (a.src !== undefined) {
+    if (known(a.src)) {
       const file = ctx.resolveFile('files', a.src);
       if (statSync(file).isDirectory()) throw new InputError(`copy: src ${a.src} is a directory; copying directories is not supported`);
     }
   },
   async run(a, ctx) {
+    const bad = checkRenderedArgs(copy, a, ctx);
+    if (bad) return bad;
     const content = a.src !== undefined ? readFileSync(ctx.resolveFile('files', a.src)) : Buffer.from(a.content ?? '', 'utf8');
     return putFile(ctx, content, {
       dest: a.dest,
@@ -53,3 +55,5 @@ export default defineModule<CopyArgs>({
     });
   },
 });
+
+export default copy;

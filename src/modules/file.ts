@@ -7,6 +7,8 @@ import {
   attrsOf,
   attrsSatisfied,
   checkAttrArgs,
+  checkRenderedArgs,
+  known,
   pathOf,
   pathProps,
   requirePath,
@@ -16,7 +18,7 @@ import {
 } from './lib/file-args.js';
 import { attributeScript, ownershipDiffers, parseFileState, probeFileScript, stateText, tempPrefix, type FileState } from './lib/file-state.js';
 import { modeSatisfied } from './lib/mode.js';
-import { defineModule, type ModuleContext, type ModuleResult } from './types.js';
+import { defineModule, type ModuleContext, type ModuleResult, type ModuleDef } from './types.js';
 
 type FileStateArg = 'file' | 'directory' | 'absent' | 'touch' | 'link';
 
@@ -61,6 +63,8 @@ function srcExistsScript(path: string, src: string): string {
 }
 
 async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
+  const bad = checkRenderedArgs(file, a, ctx);
+  if (bad) return bad;
   const path = pathOf(a);
   const want = attrsOf(a);
   const follow = a.follow !== false && a.state !== 'link' && a.state !== 'absent';
@@ -138,7 +142,7 @@ async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
 }
 
 /** ansible.builtin.file: files, directories, links and their attributes. */
-export default defineModule<FileArgs>({
+const file: ModuleDef<FileArgs> = defineModule<FileArgs>({
   name: 'file',
   schema: {
     type: 'object',
@@ -156,9 +160,12 @@ export default defineModule<FileArgs>({
   },
   validate(a) {
     checkAttrArgs('file', a);
+    if (a.state !== undefined && !known(a.state)) return; // judged after rendering
     if (a.state === 'link' && a.src === undefined) throw new InputError('file: state: link needs src (the link target)');
     if (a.src !== undefined && a.state !== 'link') throw new InputError(`file: src is only for state: link, not state: ${a.state ?? 'file'}`);
     if (a.recurse && a.state !== undefined && a.state !== 'directory') throw new InputError('file: recurse needs state: directory');
   },
   run,
 });
+
+export default file;

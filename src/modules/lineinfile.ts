@@ -1,8 +1,8 @@
 import { InputError } from '../errors.js';
 import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkValidateArg, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
 import { lineInFile, pyRegex } from './lib/line-edit.js';
-import { defineModule } from './types.js';
+import { defineModule, type ModuleDef } from './types.js';
 
 export interface LineInFileModuleArgs extends AttrArgs {
   path?: string;
@@ -22,7 +22,7 @@ export interface LineInFileModuleArgs extends AttrArgs {
 }
 
 function checkRegex(what: string, pattern: string | undefined): void {
-  if (pattern === undefined || pattern === 'EOF' || pattern === 'BOF') return;
+  if (!known(pattern) || pattern === 'EOF' || pattern === 'BOF') return;
   try {
     pyRegex(pattern);
   } catch (e) {
@@ -31,7 +31,7 @@ function checkRegex(what: string, pattern: string | undefined): void {
 }
 
 /** ansible.builtin.lineinfile, with Ansible's matching and insertion rules (see lib/line-edit.ts). */
-export default defineModule<LineInFileModuleArgs>({
+const lineinfile: ModuleDef<LineInFileModuleArgs> = defineModule<LineInFileModuleArgs>({
   name: 'lineinfile',
   schema: {
     type: 'object',
@@ -71,6 +71,8 @@ export default defineModule<LineInFileModuleArgs>({
     checkRegex('insertbefore', a.insertbefore);
   },
   async run(a, ctx) {
+    const bad = checkRenderedArgs(lineinfile, a, ctx);
+    if (bad) return bad;
     const path = pathOf(a);
     const state = a.state ?? 'present';
     return editFile(
@@ -88,3 +90,5 @@ export default defineModule<LineInFileModuleArgs>({
     );
   },
 });
+
+export default lineinfile;

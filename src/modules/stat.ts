@@ -1,8 +1,8 @@
 import { quote } from '../quote.js';
 import { parseFileState, probeFileScript, type ChecksumAlgorithm } from './lib/file-state.js';
 import { modeText } from './lib/mode.js';
-import { pathOf, pathProps, requirePath } from './lib/file-args.js';
-import { defineModule } from './types.js';
+import { checkRenderedArgs, pathOf, pathProps, requirePath } from './lib/file-args.js';
+import { defineModule, type ModuleDef } from './types.js';
 
 export interface StatArgs {
   path?: string;
@@ -19,7 +19,7 @@ export interface StatArgs {
  * ansible.builtin.stat: facts about a path, registered as `x.stat.exists` etc. Never changes
  * anything, so it also runs in --check. Checksums default to sha256 (Ansible: sha1).
  */
-export default defineModule<StatArgs>({
+const statModule: ModuleDef<StatArgs> = defineModule<StatArgs>({
   name: 'stat',
   schema: {
     type: 'object',
@@ -36,6 +36,8 @@ export default defineModule<StatArgs>({
     },
   },
   async run(a, ctx) {
+    const bad = checkRenderedArgs(statModule, a, ctx);
+    if (bad) return bad;
     const path = pathOf(a);
     const opts = { follow: a.follow, checksum: a.get_checksum === false ? (false as const) : (a.checksum_algorithm ?? 'sha256') };
     // lnk_source is the fully resolved target, printed after the probe line in the same round trip.
@@ -66,3 +68,5 @@ export default defineModule<StatArgs>({
     return { changed: false, stat };
   },
 });
+
+export default statModule;

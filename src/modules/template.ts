@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { attributeProps, attrsOf, checkAttrArgs, checkValidateArg, type AttrArgs } from './lib/file-args.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, type AttrArgs } from './lib/file-args.js';
 import { putFile } from './lib/put-file.js';
-import { defineModule } from './types.js';
+import { defineModule, type ModuleDef } from './types.js';
 
 export interface TemplateArgs extends AttrArgs {
   src: string;
@@ -13,7 +13,7 @@ export interface TemplateArgs extends AttrArgs {
 }
 
 /** ansible.builtin.template: renders a role's templates/ file with the host's variables. */
-export default defineModule<TemplateArgs>({
+const template: ModuleDef<TemplateArgs> = defineModule<TemplateArgs>({
   name: 'template',
   schema: {
     type: 'object',
@@ -31,10 +31,13 @@ export default defineModule<TemplateArgs>({
   validate(a, ctx) {
     checkAttrArgs('template', a);
     checkValidateArg('template', a.validate);
+    if (!known(a.src)) return;
     const file = ctx.resolveFile('templates', a.src);
     ctx.checkTemplate(readFileSync(file, 'utf8'), file);
   },
   async run(a, ctx) {
+    const bad = checkRenderedArgs(template, a, ctx);
+    if (bad) return bad;
     const file = ctx.resolveFile('templates', a.src);
     const text = ctx.render(readFileSync(file, 'utf8'), file);
     return putFile(ctx, Buffer.from(text, 'utf8'), {
@@ -47,3 +50,5 @@ export default defineModule<TemplateArgs>({
     });
   },
 });
+
+export default template;

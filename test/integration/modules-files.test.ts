@@ -24,7 +24,7 @@ import lineinfile from '../../src/modules/lineinfile.js';
 import stat from '../../src/modules/stat.js';
 import template from '../../src/modules/template.js';
 import type { ModuleDef } from '../../src/modules/types.js';
-import { runModule, staticErrors, type HarnessOptions } from '../support/file-module-harness.js';
+import { moduleContext, runModule, staticErrors, type HarnessOptions } from '../support/file-module-harness.js';
 import { connectTestSsh, startTestSshd, type TestSshd } from '../support/sshd.js';
 
 let sshd: TestSshd;
@@ -380,6 +380,26 @@ describe('argument checks before any host is touched', () => {
     expect(staticErrors(file, { path: '/x', state: 'link' }).join('\n')).toMatch(/needs src/);
     expect(staticErrors(stat, {}).join('\n')).toMatch(/required/);
     expect(staticErrors(blockinfile, { path: '/x', marker: '# managed' }).join('\n')).toMatch(/\{mark\}/);
+  });
+});
+
+describe('templated arguments', () => {
+  it('are left to the run statically, and checked again once rendered', async () => {
+    expect(staticErrors(copy, { dest: '/x', src: '{{ conf }}', mode: '{{ m }}' }, roleDir)).toEqual([]);
+    expect(staticErrors(lineinfile, { path: '/x', line: 'a', regexp: '{{ re }}' })).toEqual([]);
+    expect(staticErrors(file, { path: '/x', state: '{{ s }}' as never, src: '/y' })).toEqual([]);
+    const conn = new LocalConnection('local');
+    try {
+      const ctx = moduleContext(conn, { roleDir });
+      const bad = await file.run({ path: '/tmp/x', state: 'dir' as never }, ctx);
+      expect(bad).toMatchObject({ failed: true, changed: false });
+      expect(bad.msg).toMatch(/must be one of/);
+      expect((await copy.run({ dest: '/tmp/x', src: 'missing.txt' }, ctx)).msg).toMatch(/not found/);
+      expect((await copy.run({ dest: '/tmp/x', content: 'a', mode: 'rwx' }, ctx)).msg).toMatch(/neither octal/);
+      expect(conn.stats.execs).toBe(0);
+    } finally {
+      await conn.close();
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { InputError } from '../../src/errors.js';
 import { schemaErrors, type Locator } from '../../src/load/schema.js';
 import type { ModuleContext, ModuleDef, ModuleResult, StaticContext, Vars } from '../../src/modules/types.js';
 import { createModuleContext } from '../../src/run/module-context.js';
-import { checkTemplate, renderText } from '../../src/vars/template.js';
+import { checkTemplate, isTemplated, renderText } from '../../src/vars/template.js';
 
 export interface HarnessOptions {
   check?: boolean;
@@ -52,7 +52,8 @@ export function moduleContext(conn: Connection, o: HarnessOptions = {}): ModuleC
 
 /** The messages the engine would report for args before any host is touched. */
 export function staticErrors<A>(mod: ModuleDef<A>, args: unknown, roleDir?: string): string[] {
-  const errs = schemaErrors(mod.schema, args, testLocator, [], mod.name).map((e) => e.located);
+  // Like the planner: a `{{ … }}` value is judged after rendering, not before.
+  const errs = schemaErrors(mod.schema, args, testLocator, [], mod.name, (v) => typeof v === 'string' && isTemplated(v)).map((e) => e.located);
   if (errs.length) return errs;
   try {
     mod.validate?.(args as A, staticContext(roleDir));

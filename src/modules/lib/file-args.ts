@@ -1,5 +1,7 @@
 import { InputError } from '../../errors.js';
-import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
+import { schemaErrors, type Locator } from '../../load/schema.js';
+import { isTemplated } from '../../vars/template.js';
+import type { FileDiff, ModuleContext, ModuleDef, ModuleResult } from '../types.js';
 import { WriteError } from './atomic.js';
 import { attributeScript, ownershipDiffers, stateText, type FileState } from './file-state.js';
 import { applyMode, modeArg, modeSatisfied, validModeArg } from './mode.js';
@@ -42,16 +44,24 @@ export function attrsOf(a: AttrArgs): Attrs {
   return { mode: modeArg(a.mode), owner: a.owner, group: a.group };
 }
 
+/**
+ * Whether a value is known before the run: the static pass sees `{{ … }}` unrendered and leaves
+ * those values to the check after rendering (checkRenderedArgs).
+ */
+export function known<T>(v: T | undefined): v is T {
+  return v !== undefined && !(typeof v === 'string' && isTemplated(v));
+}
+
 /** Static checks of the common arguments: the mode parses, only one path alias. */
 export function checkAttrArgs(module: string, a: AttrArgs & { path?: string; dest?: string; name?: string }): void {
-  const m = modeArg(a.mode);
+  const m = known(a.mode) ? modeArg(a.mode) : undefined;
   if (m !== undefined && !validModeArg(m)) throw new InputError(`${module}: mode '${m}' is neither octal (0644) nor symbolic (u=rw,go=r)`);
   const given = (['path', 'dest', 'name'] as const).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
   if (given.length > 1) throw new InputError(`${module}: ${given.join(' and ')} are aliases: give only one`);
 }
 
 export function checkValidateArg(module: string, validate: string | undefined): void {
-  if (validate !== undefined && !validate.includes('%s')) throw new InputError(`${module}: validate must contain %s (the file to check): ${validate}`);
+  if (known(validate) && !validate.includes('%s')) throw new InputError(`${module}: validate must contain %s (the file to check): ${validate}`);
 }
 
 export function attrsSatisfied(st: FileState, want: Attrs): boolean {
@@ -90,4 +100,22 @@ export function contentDiff(path: string, before: string, after: string): FileDi
 export function writeFailure(e: unknown, base: ModuleResult): ModuleResult {
   if (e instanceof WriteError) return { ...base, changed: false, failed: true, msg: e.message };
   throw e;
+}
+
+const nowhere: Locator = { posAt: () => ({ file: 'task', line: 0, col: 0 }), keyPosAt: () => ({ file: 'task', line: 0, col: 0 }) };
+
+/**
+ * The schema and static checks again, on the rendered arguments: a `{{ … }}` value could not be
+ * judged before the run. A bad value fails the task instead of reaching the host.
+ */
+export function checkRenderedArgs<A>(def: ModuleDef<A>, a: A, ctx: ModuleContext): ModuleResult | undefined {
+  const errs = schemaErrors(def.schema, a, nowhere, [], def.name);
+  try {
+    if (!errs.length) def.validate?.(a, ctx);
+  } catch (e) {
+    if (e instanceof InputError) errs.push(e);
+    else throw e;
+  }
+  if (!errs.length) return undefined;
+  return { changed: false, failed: true, msg: errs.map((e) => `${e.message}${e.hint ? ` (${e.hint})` : ''}`).join('; ') };
 }
