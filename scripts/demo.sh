@@ -46,17 +46,17 @@ step "fabric play playbooks/lab.yml -i inventory/lab.yml"
 
 # Opens $CONNECTIONS connections from the workstation and prints a per-node table.
 spread() {
-  "${FABRIC[@]}" lab exec workstation sh -c "ip route flush cache; for i in \$(seq $CONNECTIONS); do curl -s --max-time 2 http://$VIP/ || echo no-answer; done" |
+  "${FABRIC[@]}" lab exec workstation -- sh -c "ip route flush cache; for i in \$(seq $CONNECTIONS); do curl -s --max-time 2 http://$VIP/ || echo no-answer; done" |
     grep . | sort | uniq -c |
     awk '{ n += $1; bar = ""; for (i = 0; i < $1; i += 2) bar = bar "#"; printf "  %-12s %4d  %s\n", $2, $1, bar } END { printf "  %-12s %4d\n", "total", n }'
 }
 
 step "L3 hashing (fib_multipath_hash_policy=0, the kernel default): $CONNECTIONS connections from the workstation"
-"${FABRIC[@]}" lab exec router sysctl -w net.ipv4.fib_multipath_hash_policy=0 >/dev/null
+"${FABRIC[@]}" lab exec router -- sysctl -w net.ipv4.fib_multipath_hash_policy=0 >/dev/null
 spread
 
 step "L4 hashing (fib_multipath_hash_policy=1, the seed's fix): same $CONNECTIONS connections"
-"${FABRIC[@]}" lab exec router sysctl -w net.ipv4.fib_multipath_hash_policy=1 >/dev/null
+"${FABRIC[@]}" lab exec router -- sysctl -w net.ipv4.fib_multipath_hash_policy=1 >/dev/null
 spread
 
 step "fabric play playbooks/verify.yml -i inventory/lab.yml"

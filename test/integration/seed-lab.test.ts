@@ -18,7 +18,7 @@ const LAB = ['-i', 'inventory/lab.yml'];
 const LONG = 300_000;
 
 const play = (book: string, ...extra: string[]) => runFabric(['play', `playbooks/${book}`, ...LAB, ...extra], { timeoutMs: LONG });
-const labExec = (host: string, ...cmd: string[]) => runFabric(['lab', 'exec', host, ...cmd]);
+const labExec = (host: string, ...cmd: string[]) => runFabric(['lab', 'exec', host, '--', ...cmd]);
 
 function explain(r: FabricRun): string {
   return `exit ${r.code}\n${r.stdout}\n${r.stderr}`;

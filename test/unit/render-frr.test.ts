@@ -20,7 +20,7 @@ function vtyshCheck(text: string, name: string): { status: number | null; output
 const lines = (text: string) => text.split('\n').map((l) => l.trimEnd());
 
 describe('router frr.conf rendered from the seed inventory', () => {
-  const conf = renderRoleTemplate('frr_router', 'frr.conf', 'router1');
+  const conf = renderRoleTemplate('frr_router', 'frr.conf', 'router');
 
   it('has one neighbor per k8s host, in the K8S peer-group', () => {
     const neighbors = lines(conf).filter((l) => / peer-group K8S$/.test(l) && /\d+\.\d+/.test(l));

@@ -11,18 +11,18 @@ describe('seed inventory', () => {
     expect(g.control_plane).toEqual(['cp1']);
     expect(g.workers).toEqual(['w1', 'w2', 'w3']);
     expect(g.k8s).toEqual(['cp1', 'w1', 'w2', 'w3']);
-    expect(g.router).toEqual(['router1']);
-    expect(g.workstation).toEqual(['laptop']);
-    expect(inv.hostVars('laptop').fabric_connection).toBe('local');
+    expect(g.router).toEqual(['router']);
+    expect(g.workstation).toEqual(['workstation']);
+    expect(inv.hostVars('workstation').fabric_connection).toBe('local');
   });
 
   it('metallb_test_address is the pool first address (what the lab speakers announce)', () => {
-    const vars = hostVarsFor(inv, 'router1', 'frr_router');
+    const vars = hostVarsFor(inv, 'router', 'frr_router');
     expect(renderText('{{range_first metallb_addresses}}', vars, where)).toBe(vars.metallb_test_address);
   });
 
   it('workstation routes cover exactly the pool via the router', () => {
-    const vars = hostVarsFor(inv, 'laptop', 'workstation_route');
+    const vars = hostVarsFor(inv, 'workstation', 'workstation_route');
     expect(renderText("{{ hostvar groups.router.[0] 'fabric_host' }}", vars, where)).toBe('172.16.1.210');
     expect(renderText('{{#each (cidrs metallb_addresses)}}{{this}} {{/each}}', vars, where).trim().split(' ')).toEqual([
       '172.16.1.220/30',

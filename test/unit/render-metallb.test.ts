@@ -46,7 +46,7 @@ describe('MetalLB resources rendered from the seed inventory', () => {
       {
         apiVersion: 'metallb.io/v1beta2',
         kind: 'BGPPeer',
-        metadata: { name: 'router1', namespace: 'metallb-system' },
+        metadata: { name: 'router', namespace: 'metallb-system' },
         spec: { myASN: 64513, peerASN: 64512, peerAddress: '172.16.1.210', holdTime: '9s', keepaliveTime: '3s' },
       },
     ]);
@@ -59,12 +59,12 @@ describe('MetalLB resources rendered from the seed inventory', () => {
 
   it('derives one BGPPeer per router host from the inventory', () => {
     const text = readFileSync(join(REPO, 'inventory', 'hosts.yml'), 'utf8').replace(
-      '        router1:\n          fabric_host: 172.16.1.210\n',
-      '        router1:\n          fabric_host: 172.16.1.210\n        router2:\n          fabric_host: 172.16.1.211\n',
+      '        router:\n          fabric_host: 172.16.1.210\n',
+      '        router:\n          fabric_host: 172.16.1.210\n        router2:\n          fabric_host: 172.16.1.211\n',
     );
     const peers = metallbResources(seedInventory(text)).filter((d) => d.kind === 'BGPPeer');
     expect(peers.map((p) => [p.metadata.name, p.spec.peerAddress])).toEqual([
-      ['router1', '172.16.1.210'],
+      ['router', '172.16.1.210'],
       ['router2', '172.16.1.211'],
     ]);
   });
