@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { labDown, labExec, labExecCapture, labStatus, labUp, type LabInfo } from '../../src/lab/index.js';
 import { run } from '../../src/lab/proc.js';
@@ -54,14 +55,31 @@ describeLab('the default lab', () => {
   });
 
   it('writes an inventory with the real groups and the proxy', () => {
-    const text = readFileSync(lab.inventoryPath, 'utf8');
-    expect(text).toContain('fabric_lab: true');
-    expect(text).toMatch(/k8s:\n\s+children:\n\s+control_plane:/);
-    expect(text).toContain(`fabric_ssh_key: ${lab.keyFile}`);
+    const doc = parse(readFileSync(lab.inventoryPath, 'utf8')) as Record<string, unknown>;
+    const hosts = (entries: [string, string][]) => ({ hosts: Object.fromEntries(entries.map(([n, a]) => [n, { fabric_host: a }])) });
+    expect(doc).toEqual({
+      all: {
+        children: {
+          k8s: {
+            children: {
+              control_plane: hosts([['cp1', '172.16.1.201']]),
+              workers: hosts([['w1', '172.16.1.202'], ['w2', '172.16.1.203'], ['w3', '172.16.1.204']]),
+            },
+          },
+          router: hosts([['router', '172.16.1.210']]),
+          workstation: hosts([['workstation', '172.16.1.100']]),
+        },
+        vars: {
+          fabric_user: 'root',
+          fabric_port: 22,
+          fabric_ssh_key: join(REPO, '.lab', 'fab', 'id_ed25519'),
+          fabric_known_hosts: join(REPO, '.lab', 'fab', 'known_hosts'),
+          fabric_proxy_command: ['ip', 'netns', 'exec', 'fab-workstation', 'socat', 'STDIO', 'TCP:%h:%p'],
+          fabric_lab: true,
+        },
+      },
+    });
     expect(lab.proxyCommand).toEqual(['ip', 'netns', 'exec', 'fab-workstation', 'socat', 'STDIO', 'TCP:%h:%p']);
-    expect(lab.hosts.map((h) => `${h.name}=${h.address}`).sort()).toEqual(
-      ['cp1=172.16.1.201', 'w1=172.16.1.202', 'w2=172.16.1.203', 'w3=172.16.1.204', 'router=172.16.1.210', 'workstation=172.16.1.100'].sort(),
-    );
   });
 
   it('gives each host its own hostname', async () => {
