@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { deleteNamespaces, NETNS_DIR, prefixedNamespaces } from './network.js';
 import { alive, listProcesses, mustRun, run, sleep, type ProcInfo } from './proc.js';
 import type { LabPaths } from './state.js';
@@ -97,9 +98,10 @@ export async function teardown(p: LabPaths, prefix: string, inventoryPath?: stri
     await mustRun(['rm', '-rf', '--one-file-system', '--', p.dir]);
     removedDir = true;
   }
-  if (inventoryPath) {
-    const text = await readFile(inventoryPath, 'utf8').catch(() => '');
-    if (text.includes('fabric_lab: true')) await rm(inventoryPath, { force: true });
+  if (inventoryPath && (await readFile(inventoryPath, 'utf8').catch(() => '')).includes('fabric_lab: true')) {
+    // Never delete a file git tracks: someone chose to keep it (it is harmless with the lab down).
+    const tracked = await run(['git', '-C', dirname(inventoryPath), 'ls-files', '--error-unmatch', '--', basename(inventoryPath)]).catch(() => undefined);
+    if (tracked?.code !== 0) await rm(inventoryPath, { force: true });
   }
   return { namespaces, killed, unmounted: mounts.length, removedDir };
 }
