@@ -26,7 +26,7 @@ interface Pending {
 }
 
 const US = '\x1f'; // unit separator frames the end marker; never produced by normal output
-const PID_LINE = /^\x1fPID(\d+)\x1f\n/;
+const PID_LINE = /\x1fPID(\d+)\x1f\n/; // not anchored: rc-file noise before it is dropped
 
 /**
  * Runs commands one after another through one long-lived `sh`, instead of a new
@@ -95,7 +95,7 @@ export class ShellSession {
         if (!m) return; // the pid line comes first; wait for all of it
         this.shellPid = Number(m[1]);
         this.pidPending = false;
-        this.out = this.out.slice(m[0].length);
+        this.out = this.out.slice(m.index + m[0].length);
       }
       this.settle();
     });

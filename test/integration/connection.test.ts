@@ -1,8 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalConnection } from '../../src/connection/local.js';
+import { ShellSession } from '../../src/connection/shell-session.js';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { HostKeyError, UnreachableError, type Connection } from '../../src/connection/types.js';
 import { quote, shellJoin } from '../../src/quote.js';
@@ -114,6 +116,26 @@ describe.each(transports)('%s connection', (_name, open) => {
     expect(conn.stats.uploads - before).toBe(1);
     expect((await conn.exec(`od -An -tu1 ${dir}/f | tr -s ' ' | sed 's/^ //'`)).stdout.trim()).toBe('0 1 2 255 10 13 31');
     await conn.exec(`rm -rf ${dir}`);
+  });
+});
+
+describe('shell session', () => {
+  it('ignores login noise before the shell announces its pid', async () => {
+    // A login shell whose rc file prints text before our protocol starts (as some .bashrc files do).
+    const session = new ShellSession(
+      async () => {
+        const child = spawn('/bin/sh', ['-c', 'echo "Welcome to host"; exec /bin/sh'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const closed = new Promise<string>((res) => child.on('exit', () => res('exited')));
+        return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, kill: () => child.kill('SIGKILL'), closed, killGroupFromNextShell: true };
+      },
+      (why) => new Error(why),
+    );
+    try {
+      expect(await session.exec('echo first', { timeoutMs: 10000 })).toEqual({ rc: 0, stdout: 'first\n', stderr: '' });
+      expect((await session.exec('echo second')).stdout).toBe('second\n');
+    } finally {
+      await session.close();
+    }
   });
 });
 
