@@ -159,6 +159,14 @@ describe.each([
       expect(readFileSync(dest, 'utf8')).toBe('v2\n');
     });
 
+    it('fails plainly when the destination directory is missing', async () => {
+      const r = await run(copy, { dest: join(dir, 'missing', 'f'), content: 'x' });
+      expect(r.result).toMatchObject({ failed: true, changed: false, msg: `Destination directory ${join(dir, 'missing')} does not exist` });
+      expect([r.execs, r.uploads]).toEqual([1, 0]);
+      expect((await run(copy, { src: 'motd.txt', dest: `${dir}/` })).result.changed).toBe(true);
+      expect(readFileSync(join(dir, 'motd.txt'), 'utf8')).toBe('welcome\n');
+    });
+
     it('refuses to overwrite a directory', async () => {
       const r = await run(copy, { dest: dir, content: 'x' });
       expect(r.result).toMatchObject({ failed: true, changed: false });

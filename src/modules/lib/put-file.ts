@@ -29,8 +29,11 @@ export async function putFile(ctx: ModuleContext, content: Buffer, o: PutFileOpt
     o.intoDirName && !o.dest.endsWith('/')
       ? `if [ -d ${quote(dest)} ]; then\n${probeFileScript(posix.join(dest, o.intoDirName), { content: ctx.diff, reportPath: true })}\nelse\n${probe}\nfi`
       : probe;
-  const r = await ctx.exec(script);
+  const parent = posix.dirname(dest);
+  // Ansible fails on a missing destination directory rather than creating it; say so plainly.
+  const r = await ctx.exec(`if [ ! -d ${quote(parent)} ]; then echo no-parent; exit 0; fi\n${script}`);
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${dest}: ${r.stderr.trim()}` };
+  if (r.stdout.startsWith('no-parent')) return { changed: false, failed: true, dest, msg: `Destination directory ${parent} does not exist` };
   const st = parseFileState(r.stdout, { content: ctx.diff });
   dest = st.path || dest;
   const sha256 = createHash('sha256').update(content).digest('hex');
