@@ -297,7 +297,11 @@ export class Executor {
     try {
       if (t.needsFacts && play.gatherFacts) await this.facts(h);
       const vars = this.varsFor(play, t, h);
-      if (t.loop === undefined) return done(...(await this.runItem(play, t, h, vars)), this.delegation(t, vars));
+      if (t.loop === undefined) {
+        const [status, result] = await this.runItem(play, t, h, vars);
+        // ignore_errors covers a module's own failure too, not only a thrown one.
+        return done(status, result, { ignored: status === 'failed' && t.ignoreErrors, ...this.delegation(t, vars) });
+      }
       const items = renderDeep(t.loop, vars, t.pos);
       if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
       const results: NonNullable<HostResult['items']> = [];
