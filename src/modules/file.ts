@@ -160,6 +160,8 @@ const file: ModuleDef<FileArgs> = defineModule<FileArgs>({
   },
   validate(a) {
     checkAttrArgs('file', a);
+    const path = pathOf(a);
+    if (known(path) && a.state === 'absent' && path.replace(/\/+$/, '') === '') throw new InputError('file: refusing to remove /');
     if (a.state !== undefined && !known(a.state)) return; // judged after rendering
     if (a.state === 'link' && a.src === undefined) throw new InputError('file: state: link needs src (the link target)');
     if (a.src !== undefined && a.state !== 'link') throw new InputError(`file: src is only for state: link, not state: ${a.state ?? 'file'}`);

@@ -386,6 +386,7 @@ describe('argument checks before any host is touched', () => {
     expect(staticErrors(lineinfile, { path: '/x', line: 'a', regexp: '(' }).join('\n')).toMatch(/not a valid regular expression/);
     expect(staticErrors(lineinfile, { path: '/x', state: 'present' }).join('\n')).toMatch(/line is required/);
     expect(staticErrors(file, { path: '/x', state: 'link' }).join('\n')).toMatch(/needs src/);
+    expect(staticErrors(file, { path: '//', state: 'absent' }).join('\n')).toMatch(/refusing to remove \//);
     expect(staticErrors(stat, {}).join('\n')).toMatch(/required/);
     expect(staticErrors(blockinfile, { path: '/x', marker: '# managed' }).join('\n')).toMatch(/\{mark\}/);
   });
