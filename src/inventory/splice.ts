@@ -38,14 +38,23 @@ function endOfLineAfter(t: string, end: number): number {
 
 const isNullNode = (n: unknown): boolean => n === null || (isScalar(n) && n.value === null);
 
-/** A scalar as YAML 1.2 core text on one line (newlines escaped in double quotes). */
-function inlineValue(v: unknown): string {
-  if (typeof v === 'string' && v.includes('\n')) return JSON.stringify(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const PLAIN_SAFE = /^[A-Za-z0-9_./][A-Za-z0-9_. /:-]*$/;
+
+/** One-line YAML 1.2 core text for a value: nested values in flow style, strings quoted when needed. */
+function inlineValue(v: unknown, flow = false): string {
+  if (Array.isArray(v)) return `[${v.map((x) => inlineValue(x, true)).join(', ')}]`;
+  if (isPlainObject(v)) return `{${Object.entries(v).map(([k, x]) => `${inlineValue(k, true)}: ${inlineValue(x, true)}`).join(', ')}}`;
+  if (typeof v === 'string') {
+    if (v.includes('\n')) return JSON.stringify(v);
+    // In flow context `,` `{` `[` and friends end a plain scalar: quote unless clearly safe.
+    if (flow && !(PLAIN_SAFE.test(v) && !v.endsWith(' ') && !v.includes(': ') && parse(v).toJS() === v)) return JSON.stringify(v);
+  }
   if (v === null || v === undefined) return 'null';
-  return stringify(v, { lineWidth: 0, collectionStyle: 'flow', flowCollectionPadding: false, schema: 'core' }).trimEnd();
+  return stringify(v, { lineWidth: 0, schema: 'core' }).trimEnd();
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `key: value` lines at indent; nested plain objects become block maps, lists stay flow. */
 function blockEntry(key: string, v: unknown, indent: number, step: number): string {
@@ -58,7 +67,7 @@ function blockEntry(key: string, v: unknown, indent: number, step: number): stri
 }
 
 function flowEntry(key: string, v: unknown): string {
-  return v === null ? `${inlineValue(key)}: ` : `${inlineValue(key)}: ${inlineValue(v)}`;
+  return v === null ? `${inlineValue(key, true)}: ` : `${inlineValue(key, true)}: ${inlineValue(v, true)}`;
 }
 
 /** The document's indentation step (first nested block map), 2 when there is none. */
@@ -126,14 +135,15 @@ function replaceValue(text: string, at: Located, value: unknown): string {
   const colon = text.indexOf(':', key.range![1]);
   const old = at.node as Node | null;
   const flowCtx = at.parent?.flow === true;
-  const end = old && !isNullNode(old) ? contentEnd(old)! : colon + 1;
-  const rendered = isPlainObject(value) && !flowCtx ? `{${Object.entries(value).map(([k, v]) => flowEntry(k, v)).join(', ')}}` : inlineValue(value);
+  // An empty value has a zero-width range (at a following comment): keep the spacing before the comment.
+  const end = old?.range && old.range[1] > old.range[0] ? contentEnd(old)! : colon + 1;
+  const rendered = inlineValue(value, flowCtx);
   return `${text.slice(0, colon + 1)} ${rendered}${text.slice(end)}`;
 }
 
 function appendEntry(text: string, map: YAMLMap, key: string, value: unknown, step: number): string {
   if (map.flow) {
-    const close = text.lastIndexOf('}', map.range![1]);
+    const close = text.lastIndexOf('}', map.range![1] - 1);
     const before = text.slice(map.range![0] + 1, close).trimEnd();
     const sep = map.items.length && !before.endsWith(',') ? ', ' : before.endsWith(',') ? ' ' : '';
     const cut = map.range![0] + 1 + before.length;

@@ -42,7 +42,9 @@ function applyToData(data: unknown, op: EditOp): unknown {
  * to the parsed data, so a layout the splicer misjudges can never be written.
  */
 export function applyEdits(text: string, ops: EditOp[]): string {
-  let cur = text;
+  // A CRLF file is edited as LF and converted back, so inserted lines match the rest.
+  const crlf = text.includes('\r\n') && !/(^|[^\r])\n/.test(text);
+  let cur = crlf ? text.replace(/\r\n/g, '\n') : text;
   for (const op of ops) {
     const want = applyToData(toJS(cur), op);
     const next = op.kind === 'set' ? setEntry(cur, op.mapPath, op.key, op.value) : deleteEntry(cur, op.mapPath, op.key);
@@ -57,5 +59,5 @@ export function applyEdits(text: string, ops: EditOp[]): string {
     }
     cur = next;
   }
-  return cur;
+  return crlf ? cur.replace(/\n/g, '\r\n') : cur;
 }

@@ -118,6 +118,11 @@ describe('edits keep everything else byte-identical', () => {
     expect(refusal(COMMENTED, (i) => planSetVars(i, { host: 'w1' }, { 'bad-name': 1 }))).toBe("invalid variable name 'bad-name'");
   });
 
+  it('keeps CRLF line endings', () => {
+    const text = 'all:\r\n  hosts:\r\n    a:   # first\r\n';
+    expect(edit(text, (i) => planAddHost(i, 'b', 'all', { x: 1 }))).toBe('all:\r\n  hosts:\r\n    a:   # first\r\n    b:\r\n      x: 1\r\n');
+  });
+
   it('refuses to edit through a YAML alias', () => {
     const text = 'all:\n  children:\n    a:\n      vars: &common {x: 1}\n    b:\n      vars: *common\n';
     expect(refusal(text, (i) => planSetVars(i, { group: 'b' }, { y: 2 }))).toMatch(/YAML alias/);
