@@ -126,16 +126,13 @@ describe('variable precedence', () => {
     expect(inv.hostVars('w2').role).toBe('worker');
   });
 
-  it('loads 100 hosts quickly', () => {
+  it('loads 100 hosts, each with its own vars', () => {
+    // Speed is measured in bench/, not asserted here (DESIGN.md); this checks the shape at scale.
     const hosts = Array.from({ length: 100 }, (_, i) => `        h${i}: {fabric_port: ${2000 + i}}`).join('\n');
-    const text = `all:\n  vars: {a: 1}\n  children:\n    g:\n      hosts:\n${hosts}\n`;
-    const t0 = performance.now();
-    const inv = loadInventoryText('x/hosts.yml', text);
-    for (const h of inv.hostNames) inv.hostVars(h);
-    const ms = performance.now() - t0;
+    const inv = loadInventoryText('x/hosts.yml', `all:\n  vars: {a: 1}\n  children:\n    g:\n      hosts:\n${hosts}\n`);
     expect(inv.hostNames).toHaveLength(100);
-    expect(inv.hostVars('h99').fabric_port).toBe(2099);
-    expect(ms).toBeLessThan(500); // generous: the point is no per-host quadratic work or file probing
+    expect(inv.hostVars('h99')).toEqual({ a: 1, fabric_port: 2099 });
+    expect(inv.groups().g).toEqual(inv.hostNames);
   });
 });
 
