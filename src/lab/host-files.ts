@@ -17,7 +17,8 @@ export const LAB_ENV = [`PATH=${LAB_PATH}`, 'HOME=/root', 'USER=root', 'LOGNAME=
 export const STAGE1 = `#!/bin/bash
 set -eu
 host=$1 hd=$2
-hostname "$host"
+# Builtins where they do: every process costs on a busy machine.
+echo "$host" >/proc/sys/kernel/hostname
 ip -batch "$hd/net.batch"
 mount -t tmpfs -o mode=0755 "fablab-$host" "$hd/rw"
 mkdir "$hd/rw/upper" "$hd/rw/work"
@@ -30,7 +31,7 @@ cd "$r"
 pivot_root . .
 umount -l .
 cd /
-exec env -i ${LAB_ENV.join(' ')} /bin/bash /etc/fabric-lab/init
+exec -c /bin/bash /etc/fabric-lab/init
 `;
 
 /** fstab fields escape blanks and backslashes in octal. */
@@ -93,12 +94,12 @@ wait
 
 /** Stage 2, PID 1 inside the host's root: sshd, the HTTP stand-in, then reaps orphans (FRR's daemons) forever. */
 const STAGE2 = `#!/bin/bash
+export ${LAB_ENV.join(' ')}
 mkdir -p -m 0755 /run/sshd
 /usr/sbin/sshd -D -e -f /etc/fabric-lab/sshd_config 2>>/var/log/fabric-lab-sshd.log &
 if [ -x /etc/fabric-lab/http-reply ]; then
   socat -T 10 TCP-LISTEN:80,fork,reuseaddr,backlog=256 EXEC:/etc/fabric-lab/http-reply 2>>/var/log/fabric-lab-http.log &
 fi
-sleep infinity &
 while :; do wait; sleep 1; done
 `;
 

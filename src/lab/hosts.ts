@@ -4,7 +4,7 @@ import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAB_ENV, SUPERVISOR } from './host-files.js';
 import { NETNS_DIR } from './network.js';
-import { alive, listProcesses, sleep } from './proc.js';
+import { alive, innerPid, listNamespaces, sleep } from './proc.js';
 import type { LabPaths } from './state.js';
 import { nsName, type LabHostSpec, type Topology } from './topology.js';
 
@@ -56,9 +56,9 @@ export async function hostInits(t: Topology): Promise<Map<string, number>> {
   }
   const out = new Map<string, number>();
   if (!byIno.size) return out;
-  for (const pr of await listProcesses()) {
+  for (const pr of await listNamespaces()) {
     const host = pr.netNs && byIno.get(pr.netNs);
-    if (host && pr.innerPid === 1) out.set(host, pr.pid);
+    if (host && !out.has(host) && (await innerPid(pr.pid)) === 1) out.set(host, pr.pid);
   }
   return out;
 }

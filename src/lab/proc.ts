@@ -45,46 +45,43 @@ export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Pro
   return out;
 }
 
-export interface ProcInfo {
+export interface ProcNs {
   pid: number;
   netNs?: string; // e.g. "net:[4026532281]"
   pidNs?: string;
-  cmdline: string;
-  /** Last NSpid field: 1 for the init of a PID namespace. */
-  innerPid?: number;
 }
 
-/** Every live process with its namespaces (races with exiting processes are skipped). */
-export async function listProcesses(): Promise<ProcInfo[]> {
-  const entries = await readdir('/proc');
-  const out: ProcInfo[] = [];
-  await Promise.all(
-    entries
-      .filter((e) => /^\d+$/.test(e))
-      .map(async (e) => {
-        const pid = Number(e);
-        if (pid === process.pid) return;
-        try {
-          const [netNs, pidNs, cmdline, status] = await Promise.all([
-            readlink(`/proc/${pid}/ns/net`).catch(() => undefined),
-            readlink(`/proc/${pid}/ns/pid`).catch(() => undefined),
-            readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''),
-            readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''),
-          ]);
-          const nspid = /^NSpid:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/);
-          out.push({
-            pid,
-            netNs,
-            pidNs,
-            cmdline: cmdline.replace(/\0/g, ' ').trim(),
-            innerPid: nspid ? Number(nspid[nspid.length - 1]) : undefined,
-          });
-        } catch {
-          // the process exited while we looked
-        }
-      }),
+/**
+ * Every live process with its namespaces. Only namespace links are read: they never wait on the
+ * process, while its cmdline can (a busy process's memory lock), which made full scans take seconds.
+ */
+export async function listNamespaces(): Promise<ProcNs[]> {
+  const entries = (await readdir('/proc')).filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid);
+  return Promise.all(
+    entries.map(async (e) => {
+      const pid = Number(e);
+      const [netNs, pidNs] = await Promise.all([
+        readlink(`/proc/${pid}/ns/net`).catch(() => undefined),
+        readlink(`/proc/${pid}/ns/pid`).catch(() => undefined),
+      ]);
+      return { pid, netNs, pidNs };
+    }),
   );
-  return out;
+}
+
+/** Last NSpid field: 1 for the init of a PID namespace. */
+export async function innerPid(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const nspid = /^NSpid:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/);
+  return nspid ? Number(nspid[nspid.length - 1]) : undefined;
+}
+
+export async function readCmdline(pid: number): Promise<string> {
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ').trim();
+}
+
+export async function readComm(pid: number): Promise<string> {
+  return (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
 }
 
 /** True while pid runs (a zombie waiting for its parent counts as gone). */

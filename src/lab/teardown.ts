@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { deleteNamespaces, NETNS_DIR, prefixedNamespaces } from './network.js';
-import { alive, listProcesses, mustRun, run, sleep, type ProcInfo } from './proc.js';
+import { alive, innerPid, listNamespaces, mustRun, readCmdline, readComm, run, sleep } from './proc.js';
 import type { LabPaths } from './state.js';
 
 export interface DownReport {
@@ -23,19 +23,27 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return points.filter((m) => m === dir || m.startsWith(dir + '/'));
 }
 
+/** Programs that launch hosts from outside their namespaces (the supervisor is a bash script). */
+const LAUNCHERS = new Set(['bash', 'nsenter', 'unshare']);
+
 /**
  * The lab's processes, found without trusting a state file, so a crash or a half-finished up
  * leaves none. inner: anything in one of its network namespaces or in a host's PID namespace.
  * outer: launchers outside them (their command line names the lab's stage 1 script).
  */
 async function labProcesses(p: LabPaths, netInodes: Set<number>): Promise<{ inner: number[]; outer: number[] }> {
-  const procs = await listProcesses();
+  const procs = await listNamespaces();
   const nets = new Set([...netInodes].map((i) => `net:[${i}]`));
-  const inNet = (pr: ProcInfo) => !!pr.netNs && nets.has(pr.netNs);
-  const pidNs = new Set(procs.filter((pr) => inNet(pr) && pr.innerPid === 1 && pr.pidNs).map((pr) => pr.pidNs!));
-  const inner = procs.filter((pr) => inNet(pr) || (pr.pidNs && pidNs.has(pr.pidNs)));
-  const outer = procs.filter((pr) => !inner.includes(pr) && pr.cmdline.includes(p.stage1));
-  return { inner: inner.map((v) => v.pid), outer: outer.map((v) => v.pid) };
+  const inNet = procs.filter((pr) => pr.netNs && nets.has(pr.netNs));
+  const pidNs = new Set<string>();
+  for (const pr of inNet) if (pr.pidNs && (await innerPid(pr.pid)) === 1) pidNs.add(pr.pidNs);
+  const inner = new Set(procs.filter((pr) => inNet.includes(pr) || (pr.pidNs && pidNs.has(pr.pidNs))).map((pr) => pr.pid));
+  const outer: number[] = [];
+  for (const pr of procs) {
+    if (inner.has(pr.pid) || !LAUNCHERS.has(await readComm(pr.pid))) continue;
+    if ((await readCmdline(pr.pid)).includes(p.stage1)) outer.push(pr.pid);
+  }
+  return { inner: [...inner], outer };
 }
 
 async function recordedPids(p: LabPaths): Promise<number[]> {
