@@ -71,7 +71,7 @@ export const SUPERVISOR = `#!/bin/bash
 stage1=$1 pids=$2
 shift 2
 # Boot a few hosts at a time: a hundred at once thrash two cores and all miss their deadline.
-max=\${FABRIC_LAB_PARALLEL:-6}
+max=\${FABRIC_LAB_PARALLEL:-12}
 booting=()
 while [ $# -ge 3 ]; do
   host=$1 hd=$2 ns=$3
