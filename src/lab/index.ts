@@ -8,7 +8,7 @@ import { hostInits, hostListening, startHosts, waitHostsReady } from './hosts.js
 import { proxyCommand, writeInventory } from './inventory.js';
 import { makeKeys, writeKnownHosts } from './keys.js';
 import { createNetwork, prefixedNamespaces } from './network.js';
-import { pool } from './proc.js';
+import { mapLimit } from '../map-limit.js';
 import { ensureRequirements } from './requirements.js';
 import { labPaths, readState, withLabLock, type LabOptions, type LabPaths, type LabState } from './state.js';
 import { hostStatuses, type HostStatus } from './status.js';
@@ -95,7 +95,7 @@ async function build(t: Topology, p: LabPaths, inventoryPath: string, log: (l: s
   const pub = await readFile(`${p.key}.pub`, 'utf8');
   // The overlay shows only the root filesystem: hide the lab's state (its keys) when it lives there.
   const hide = statSync(p.labsDir).dev === statSync('/').dev ? p.labsDir : undefined;
-  await pool(t.hosts, 16, (h) => writeHostFiles(p, t, h, keys.get(h.name)!, pub, hide));
+  await mapLimit(t.hosts, 16, (h) => writeHostFiles(p, t, h, keys.get(h.name)!, pub, hide));
   phase('host files');
   await startHosts(p, t);
   phase('hosts started');

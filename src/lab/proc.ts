@@ -32,18 +32,6 @@ export async function mustRun(argv: string[], input?: string): Promise<string> {
 }
 
 /** Runs fn over items with at most `limit` in flight. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export interface ProcNs {
   pid: number;

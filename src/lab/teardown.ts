@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import { deleteNamespaces, NETNS_DIR, prefixedNamespaces } from './network.js';
 import { alive, innerPid, listNamespaces, mustRun, readCmdline, readComm, run, sleep } from './proc.js';
 import type { LabPaths } from './state.js';
@@ -106,10 +105,7 @@ export async function teardown(p: LabPaths, prefix: string, inventoryPath?: stri
     await mustRun(['rm', '-rf', '--one-file-system', '--', p.dir]);
     removedDir = true;
   }
-  if (inventoryPath && (await readFile(inventoryPath, 'utf8').catch(() => '')).includes('fabric_lab: true')) {
-    // Never delete a file git tracks: someone chose to keep it (it is harmless with the lab down).
-    const tracked = await run(['git', '-C', dirname(inventoryPath), 'ls-files', '--error-unmatch', '--', basename(inventoryPath)]).catch(() => undefined);
-    if (tracked?.code !== 0) await rm(inventoryPath, { force: true });
-  }
+  // Only an inventory the lab wrote (it is generated and ignored by git).
+  if (inventoryPath && (await readFile(inventoryPath, 'utf8').catch(() => '')).includes('fabric_lab: true')) await rm(inventoryPath, { force: true });
   return { namespaces, killed, unmounted: mounts.length, removedDir };
 }
