@@ -10,7 +10,8 @@ import { checkTemplate, renderDeep, renderText } from '../vars/template.js';
 import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
 import type { HostResult, HostStats, HostStatus, Reporter } from './events.js';
 import { gatherFacts } from './facts.js';
-import { emptyStats, mapLimit, type HostState } from './host-state.js';
+import { mapLimit } from '../map-limit.js';
+import { emptyStats, type HostState } from './host-state.js';
 import { lazyTemplatedVars } from './lazy-vars.js';
 import { createModuleContext } from './module-context.js';
 
