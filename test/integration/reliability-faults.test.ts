@@ -45,6 +45,9 @@ async function running(host: string, cmdline: string): Promise<void> {
   await waitFor(`${cmdline} on ${host}`, () => hostProcesses(init).some((p) => p.cmdline === cmdline));
 }
 
+/** The proxy itself (a launcher shell's command line may mention socat too). */
+const isSocat = (cmdline: string) => cmdline.startsWith('socat ');
+
 function lineAt(r: LiveRun, re: RegExp): number | undefined {
   return r.lines.find((l) => re.test(l.text))?.at;
 }
@@ -115,13 +118,14 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
       }
     }, 120_000, 10);
     // Cut the TCP stream: kill this run's proxy (socat) for h1.
-    const proxy = descendants(r.child.pid!).filter((p) => p.cmdline.includes('socat') && p.cmdline.includes('TCP:10.213.0.2:22'));
+    const proxy = descendants(r.child.pid!).filter((p) => isSocat(p.cmdline) && p.cmdline.includes('TCP:10.213.0.2:22'));
     expect(proxy.length, JSON.stringify(descendants(r.child.pid!))).toBeGreaterThan(0);
     for (const p of proxy) process.kill(p.pid, 'SIGKILL');
     const code = await r.done;
     expect(code, explain(r, code)).toBe(4);
     expect(recap(r.stdout()).h1).toMatchObject({ unreachable: 1 });
-    expect((await sh('h1', 'sha256sum < /tmp/relcut/big.bin')).split(' ')[0]).toBe(oldSum);
+    const after = await sh('h1', 'stat -c %s /tmp/relcut/big.bin; sha256sum < /tmp/relcut/big.bin; ls -la /tmp/relcut');
+    expect(after.split('\n')[1]!.split(' ')[0], `${after}\nnew: ${newSum}\n${explain(r, code)}`).toBe(oldSum);
     expect(await tempFiles('h1'), 'the cut upload left its temp file').toContain(`/tmp/relcut/${partial}`);
 
     const again = startFabric(['play', pb, '-i', lab.inventoryPath]);
@@ -150,7 +154,7 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
     await running('h1', 'sleep 3');
     await running('h3', 'sleep 3');
     const spawned = descendants(r.child.pid!);
-    expect(spawned.filter((p) => p.cmdline.includes('socat')).length).toBe(2);
+    expect(spawned.filter((p) => isSocat(p.cmdline)).length, JSON.stringify(spawned)).toBe(2);
     r.child.kill('SIGINT');
     const code = await r.done;
     expect(code, explain(r, code)).toBe(130);
@@ -185,6 +189,26 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
     const init = await initOf('h1');
     await waitFor('sleep 299 to end on h1', () => !hostProcesses(init).some((p) => p.cmdline === 'sleep 299'), 10_000);
     expect(existsSync(`/proc/${init}/root/tmp/hang-after`)).toBe(false);
+  });
+
+  it('a second Ctrl-C stops at once, and the run leaves no proxy process behind', async () => {
+    const pb = playbook('hang2.yml', '- hosts: h1\n  gather_facts: false\n  tasks:\n    - command: sleep 298\n');
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath]);
+    await running('h1', 'sleep 298');
+    const spawned = descendants(r.child.pid!);
+    expect(spawned.some((p) => isSocat(p.cmdline))).toBe(true);
+    r.child.kill('SIGINT');
+    await waitFor('the first interrupt to be noticed', () => /interrupt/.test(r.stderr()), 10_000);
+    const sent = Date.now();
+    r.child.kill('SIGINT');
+    const code = await r.done;
+    expect(code, explain(r, code)).toBe(130);
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    // socat sees its stdin close when fabric exits and ends shortly after.
+    await waitFor('the proxies to exit', () => spawned.every((p) => !alive(p.pid)), 10_000);
+    // Stopping at once leaves the remote command; end it here so later tests start clean.
+    const init = await initOf('h1');
+    for (const p of hostProcesses(init)) if (p.cmdline === 'sleep 298') process.kill(p.pid, 'SIGKILL');
   });
 
   it('a host that goes silent mid-task is unreachable within the keepalive bound; the others finish (exit 4)', async () => {
