@@ -62,6 +62,8 @@ export class Executor {
   constructor(private readonly opts: RunOptions) {
     this.pool = new ConnectionPool(opts);
     this.groups = opts.inventory.groups();
+    // Like Ansible, hostvars knows every inventory host from the start, not only those already run.
+    for (const name of opts.inventory.hostNames) this.hostvars[name] = { ...opts.inventory.hostVars(name), inventory_hostname: name };
     this.giveUp = new Promise((resolve) => {
       const signal = opts.signal;
       if (!signal) return;
@@ -79,12 +81,12 @@ export class Executor {
     let h = this.hosts.get(name);
     if (!h) {
       const inventoryVars = this.opts.inventory.hostVars(name);
-      const base = { ...inventoryVars, ...this.opts.extraVars, inventory_hostname: name };
-      const rendered = renderDeep(base, { ...base, groups: this.groups }) as Vars;
+      // Only the fabric_* connection variables are read here; templates in them render on read.
+      const vars = lazyTemplatedVars({ ...inventoryVars, ...this.opts.extraVars, inventory_hostname: name, groups: this.groups, hostvars: this.hostvars }, MAGIC);
       h = {
         name,
         inventoryVars,
-        target: hostTarget(name, rendered),
+        target: hostTarget(name, vars),
         runtime: {},
         failed: false,
         unreachable: false,
@@ -92,7 +94,6 @@ export class Executor {
         stats: emptyStats(),
       };
       this.hosts.set(name, h);
-      this.hostvars[name] = { ...inventoryVars, inventory_hostname: name };
     }
     return h;
   }
