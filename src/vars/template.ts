@@ -350,6 +350,25 @@ interface NativeRead {
 interface Compiled {
   render: Handlebars.TemplateDelegate;
   native: NativeRead | undefined;
+  /** A whole string that is one helper call: renders into nativeSlot to keep the value's type. */
+  nativeCall: Handlebars.TemplateDelegate | undefined;
+}
+
+// Rendering is synchronous, so one slot carries a lone helper call's value out of Handlebars.
+let nativeSlot: { value: unknown } | undefined;
+hb.registerHelper('__native', (v: unknown) => {
+  if (nativeSlot) nativeSlot.value = v;
+  return '';
+});
+
+/** `{{ cidrs pool }}` alone: the same call wrapped as `{{__native (cidrs pool)}}`. */
+function nativeHelperCall(program: Node): Node | undefined {
+  const body = program.body.filter((s: Node) => !(s.type === 'ContentStatement' && /^\s*$/.test(s.value)));
+  const m = body.length === 1 ? (body[0] as Node) : undefined;
+  if (!m || m.type !== 'MustacheStatement' || m.path.type !== 'PathExpression' || !hasArgs(m)) return undefined;
+  const call = { type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc };
+  const path = { type: 'PathExpression', data: false, depth: 0, parts: ['__native'], original: '__native', loc: m.loc };
+  return { ...program, body: [{ ...m, path, params: [call], hash: undefined }] };
 }
 
 /** A whole string that is one variable read (whitespace around allowed) keeps the value's type. */
@@ -377,8 +396,10 @@ function compiled(text: string, where: SourcePos | undefined): Compiled {
     throw syntaxError(e, where);
   }
   checkAst(program, where);
+  const call = nativeHelperCall(program);
   c = {
     native: nativeRead(program),
+    nativeCall: call ? hb.compile(rewriteProgram(call), { noEscape: true, strict: true }) : undefined,
     // hb.compile is lazy: the JavaScript is generated on the first render
     render: hb.compile(rewriteProgram(program), { noEscape: true, strict: true }),
   };
@@ -404,6 +425,15 @@ function run(c: Compiled, vars: Vars, where: SourcePos | undefined): string {
 export function renderString(text: string, vars: Vars, where?: SourcePos): unknown {
   if (!text.includes('{{')) return text;
   const c = compiled(text, where);
+  if (c.nativeCall) {
+    nativeSlot = { value: undefined };
+    try {
+      run({ ...c, render: c.nativeCall }, vars, where);
+      return nativeSlot.value;
+    } finally {
+      nativeSlot = undefined;
+    }
+  }
   const n = c.native;
   if (!n) return run(c, vars, where);
   try {

@@ -322,3 +322,12 @@ describe('renderDeep', () => {
     expect(inputError(() => renderDeep({ a: ['{{ zzz_unknown }}'] }, vars, where)).located).toBe("site.yml:10:5: undefined variable 'zzz_unknown' in template");
   });
 });
+
+describe('a string that is one helper call keeps the value type (loop: "{{ cidrs pool }}")', () => {
+  it('returns the helper value itself', () => {
+    const vars = { pool: ['172.16.1.220-172.16.1.250'], x: 3 };
+    expect(renderString('{{ cidrs pool }}', vars)).toEqual(['172.16.1.220/30', '172.16.1.224/28', '172.16.1.240/29', '172.16.1.248/31', '172.16.1.250/32']);
+    expect(renderString(' {{ add x 2 }} ', vars)).toBe(5);
+    expect(renderString('n={{ add x 2 }}', vars)).toBe('n=5');
+  });
+});
