@@ -133,8 +133,9 @@ describe('conditionals and defaults with undefined variables', () => {
     expect(renderString('{{default maybe 7}}', vars)).toBe(7);
     expect(renderString('{{default gone.deep "d"}}', vars)).toBe('d');
     expect(renderString('{{default nothing "n"}}', vars)).toBe('n');
-    expect(renderString('{{default port 1}}', vars)).toBe('6443');
-    expect(renderString('{{default enabled true}}', { enabled: false })).toBe('false');
+    expect(renderString('{{default port 1}}', vars)).toBe(6443);
+    expect(renderString('{{default enabled true}}', { enabled: false })).toBe(false);
+    expect(renderString('on={{default enabled true}}', { enabled: false })).toBe('on=false');
   });
 
   it('#each over an undefined list renders nothing', () => {
