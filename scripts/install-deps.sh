@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(openssh-server openssh-client frr iproute2 curl socat ca-certificates)
+APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
