@@ -7,6 +7,7 @@ import { Duplex } from 'node:stream';
 // ssh2 directly: node-ssh's wrapper (and its dependencies) cost start-up time for a promise around connect().
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { keyType, knownHostsName, knownKeys, rememberKey, type KnownKey } from './known-hosts.js';
+import { shellJoin } from '../quote.js';
 import { ShellSession, type ShellPipes } from './shell-session.js';
 import {
   HostKeyError,
@@ -68,6 +69,8 @@ export class SshConnection implements Connection {
   private lost: Promise<void> = new Promise(() => undefined);
   /** Commands not finished yet: close() stops them on the host (an interrupted run gave up on them). */
   private inFlight = 0;
+  /** Remote files an SFTP write is filling: close() removes them when it stops the write. */
+  private readonly uploading = new Set<string>();
 
   private constructor(private readonly target: SshTarget) {
     this.host = target.host;
@@ -177,7 +180,8 @@ export class SshConnection implements Connection {
   private stopRemoteCommands(): Promise<void> {
     const client = this.client;
     if (!client || this.brokenWhy) return Promise.resolve();
-    const script = 'for p in $(ps -o pid= --ppid "$PPID"); do [ "$p" = "$$" ] || kill -s KILL -- "-$p"; done 2>/dev/null; true';
+    const partial = this.uploading.size ? `; rm -f -- ${shellJoin([...this.uploading])}` : '';
+    const script = `for p in $(ps -o pid= --ppid "$PPID"); do [ "$p" = "$$" ] || kill -s KILL -- "-$p"; done 2>/dev/null${partial}; true`;
     const done = new Promise<void>((resolve) => {
       client.exec(script, (err, ch) => {
         if (err) return resolve();
@@ -202,11 +206,16 @@ export class SshConnection implements Connection {
     const write = new Promise<void>((resolve, reject) =>
       sftp.writeFile(remotePath, content, (err) => (err ? reject(this.brokenWhy ? broken() : err) : resolve())),
     );
-    await Promise.race([write, lost]);
+    this.uploading.add(remotePath);
+    try {
+      await Promise.race([write, lost]);
+    } finally {
+      this.uploading.delete(remotePath);
+    }
   }
 
   async close(): Promise<void> {
-    if (this.inFlight > 0) await this.stopRemoteCommands();
+    if (this.inFlight > 0 || this.uploading.size > 0) await this.stopRemoteCommands();
     await this.session.close();
     this.client?.end();
     this.client = undefined;

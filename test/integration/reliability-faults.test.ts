@@ -136,6 +136,21 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
     await sh('h1', 'rm -rf /tmp/relcut');
   });
 
+  it('Ctrl-C that gives up on an upload leaves the old content and no temp file', async () => {
+    writeFileSync(join(dir, 'big2.bin'), randomBytes(30 * 1024 * 1024));
+    await sh('h1', 'mkdir -p /tmp/relint2 && printf old-content > /tmp/relint2/big.bin');
+    const pb = playbook('int-upload.yml', '- hosts: h1\n  gather_facts: false\n  tasks:\n    - copy: {src: big2.bin, dest: /tmp/relint2/big.bin}\n');
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath], { FABRIC_INTERRUPT_GRACE_MS: '1' });
+    const hostTmp = `/proc/${await initOf('h1')}/root/tmp/relint2`;
+    await waitFor('the upload to start', () => readdirSync(hostTmp).some((n) => n.startsWith('.big.bin.fabric-')), 120_000, 10);
+    r.child.kill('SIGINT');
+    const code = await r.done;
+    expect(code, explain(r, code)).toBe(130);
+    expect(await sh('h1', 'cat /tmp/relint2/big.bin')).toBe('old-content');
+    expect(await tempFiles('h1')).toEqual([]);
+    await sh('h1', 'rm -rf /tmp/relint2');
+  });
+
   it('Ctrl-C: running tasks finish, no new task starts, recap so far, exit 130, nothing left behind', async () => {
     await sh('h1', 'rm -rf /tmp/relint');
     await sh('h3', 'rm -rf /tmp/relint');
