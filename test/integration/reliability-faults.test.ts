@@ -76,25 +76,36 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 180_000);
 
-  it('a host that is not there is unreachable within the connect timeout; the others converge', async () => {
-    // An unused address inside the lab's own subnet, reached through the lab's proxy like the rest.
+  it('hosts that are not there or never speak SSH are unreachable within the connect timeout; the others converge', async () => {
+    // An unused address inside the lab's own subnet, reached through the lab's proxy like the rest,
+    // and a port on h3 that accepts TCP but never sends an SSH banner (only the timeout can tell).
+    await sh('h3', 'socat TCP-LISTEN:2222,fork,reuseaddr SYSTEM:"sleep 120" </dev/null >/dev/null 2>&1 &');
+    const h3 = await initOf('h3');
+    await waitFor('the mute listener', () => hostProcesses(h3).some((p) => p.cmdline.startsWith('socat TCP-LISTEN:2222')));
     const inv = join(dir, 'ghost.yml');
-    const text = readFileSync(lab.inventoryPath, 'utf8').replace(/^  vars:/m, '    ghosts:\n      hosts:\n        ghost:\n          fabric_host: 10.213.0.200\n  vars:');
-    writeFileSync(inv, text);
+    const ghosts = '    ghosts:\n      hosts:\n        ghost:\n          fabric_host: 10.213.0.200\n        mute:\n          fabric_host: 10.213.0.4\n          fabric_port: 2222\n';
+    writeFileSync(inv, readFileSync(lab.inventoryPath, 'utf8').replace(/^  vars:/m, `${ghosts}  vars:`));
     const pb = playbook('ghost-play.yml', '- hosts: all\n  gather_facts: false\n  tasks:\n    - command: {argv: [touch, /tmp/ghost-ran]}\n');
-    const r = startFabric(['play', pb, '-i', inv, '-l', 'h1,ghost', '--timeout', '3']);
-    const code = await r.done;
-    expect(code, explain(r, code)).toBe(4);
-    const rc = recap(r.stdout());
-    expect(rc.ghost).toMatchObject({ unreachable: 1, ok: 0 });
-    expect(rc.h1).toMatchObject({ ok: 1, changed: 1, unreachable: 0, failed: 0 });
-    expect(r.stdout()).toMatch(/unreachable: \[ghost\] => .*10\.213\.0\.200/);
-    // 3 s connect timeout: the ghost's result comes well before the default 10 s would have
-    // (timed from the play banner: node's own start-up is slow on a loaded machine).
-    const seen = lineAt(r, /unreachable: \[ghost\]/)! - lineAt(r, /^PLAY \[/)!;
-    expect(seen, explain(r, code)).toBeGreaterThanOrEqual(2_500);
-    expect(seen, explain(r, code)).toBeLessThan(3_000 + 5_000);
-    await sh('h1', 'test -e /tmp/ghost-ran && rm /tmp/ghost-ran');
+    try {
+      const r = startFabric(['play', pb, '-i', inv, '-l', 'h1,ghost,mute', '--timeout', '3']);
+      const code = await r.done;
+      expect(code, explain(r, code)).toBe(4);
+      const rc = recap(r.stdout());
+      expect(rc.ghost).toMatchObject({ unreachable: 1, ok: 0 });
+      expect(rc.mute).toMatchObject({ unreachable: 1, ok: 0 });
+      expect(rc.h1).toMatchObject({ ok: 1, changed: 1, unreachable: 0, failed: 0 });
+      expect(r.stdout()).toMatch(/unreachable: \[ghost\] => .*10\.213\.0\.200/);
+      // Timed from the play banner (node's own start-up is slow on a loaded machine): the 3 s
+      // timeout, not the default 10 s, decides when the mute host is given up.
+      const banner = lineAt(r, /^PLAY \[/)!;
+      const mute = lineAt(r, /unreachable: \[mute\]/)! - banner;
+      expect(mute, explain(r, code)).toBeGreaterThanOrEqual(2_500);
+      expect(mute, explain(r, code)).toBeLessThan(3_000 + 5_000);
+      expect(lineAt(r, /unreachable: \[ghost\]/)! - banner, explain(r, code)).toBeLessThan(3_000 + 5_000);
+      await sh('h1', 'test -e /tmp/ghost-ran && rm /tmp/ghost-ran');
+    } finally {
+      for (const p of hostProcesses(h3)) if (p.cmdline.startsWith('socat TCP-LISTEN:2222')) process.kill(p.pid, 'SIGKILL');
+    }
   });
 
   it('a connection cut mid-upload leaves the old content, and the next run removes the temp file', async () => {
