@@ -20,11 +20,29 @@ function matchesName(field: string, name: string): boolean {
   return field.split(',').includes(name);
 }
 
+const reading = new Map<string, Promise<Buffer>>();
+
+/**
+ * One read of a file for every connection that asks while it is being read (100 hosts share one
+ * known_hosts and one key): the connections then reach their proxy launch in the same turn.
+ */
+export function readShared(file: string): Promise<Buffer> {
+  let p = reading.get(file);
+  if (!p) {
+    p = readFile(file);
+    reading.set(file, p);
+    // Forgotten right after: a later connection sees keys remembered meanwhile.
+    const forget = () => setImmediate(() => reading.get(file) === p && reading.delete(file));
+    p.then(forget, forget);
+  }
+  return p;
+}
+
 /** Keys recorded for `name` in an OpenSSH known_hosts file (missing file: none). */
 export async function knownKeys(file: string, name: string): Promise<KnownKey[]> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = (await readShared(file)).toString('utf8');
   } catch {
     return [];
   }

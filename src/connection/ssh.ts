@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 // ssh2 directly: node-ssh's wrapper (and its dependencies) cost start-up time for a promise around connect().
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
-import { keyType, knownHostsName, knownKeys, rememberKey, type KnownKey } from './known-hosts.js';
+import { keyType, knownHostsName, knownKeys, readShared, rememberKey, type KnownKey } from './known-hosts.js';
+import { launchProxy } from './proxy-launcher.js';
 import { shellJoin } from '../quote.js';
 import { ShellSession, type ShellPipes } from './shell-session.js';
 import {
@@ -43,18 +42,50 @@ function defaultKey(): string | undefined {
   return undefined;
 }
 
-function proxySocket(argv: string[], t: SshTarget): Duplex {
-  const [cmd, ...args] = argv.map((a) => a.replace(/%h/g, t.address).replace(/%p/g, String(t.port)));
-  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
-  child.on('exit', (code) => {
-    if (code) sock.destroy(new Error(`proxy command ${cmd} exited ${code}: ${stderr.trim()}`));
+/** The proxy argv with OpenSSH's %h and %p tokens filled in. */
+function proxyArgv(argv: string[], t: SshTarget): string[] {
+  return argv.map((a) => a.replace(/%h/g, t.address).replace(/%p/g, String(t.port)));
+}
+
+/** SSH handshakes in flight at once: more only queue on the hosts' CPU and time out. */
+const MAX_HANDSHAKES = 24;
+let handshakes = 0;
+const waiting: (() => void)[] = [];
+
+/** Waits for a handshake slot; the returned function frees it (once). */
+async function handshakeSlot(): Promise<() => void> {
+  if (handshakes >= MAX_HANDSHAKES) await new Promise<void>((res) => waiting.push(res));
+  else handshakes++;
+  let freed = false;
+  return () => {
+    if (freed) return;
+    freed = true;
+    const next = waiting.shift();
+    if (next) next(); // the slot passes on without changing the count
+    else handshakes--;
+  };
+}
+
+/** Resolves when the stream has data to read (left unread for ssh2); rejects on error, end or timeout. */
+function firstByte(sock: Duplex, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      sock.off('readable', onReadable);
+      sock.off('error', done);
+      sock.off('close', onClose);
+      if (err) {
+        sock.destroy();
+        reject(err);
+      } else resolve();
+    };
+    const onReadable = () => done();
+    const onClose = () => done(new Error('the proxy command closed the connection before the SSH banner'));
+    const timer = setTimeout(() => done(new Error(`no SSH banner through the proxy command within ${timeoutMs} ms`)), timeoutMs);
+    sock.on('readable', onReadable);
+    sock.on('error', done);
+    sock.on('close', onClose);
   });
-  child.on('error', (e) => sock.destroy(e));
-  sock.on('close', () => child.kill());
-  return sock;
 }
 
 /** One SSH connection per host per run: a long-lived shell for commands, SFTP for files. */
@@ -93,8 +124,15 @@ export class SshConnection implements Connection {
     let refused: string | undefined;
     let learned: KnownKey | undefined;
     const keyFile = t.keyFile ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultKey());
+    let release: (() => void) | undefined;
     try {
-      const privateKey = keyFile ? await readFile(keyFile) : undefined;
+      const privateKey = keyFile ? await readShared(keyFile) : undefined;
+      // Proxies asked for in the same turn start together (see proxy-launcher.ts).
+      const sock = t.proxyCommand ? await launchProxy(proxyArgv(t.proxyCommand, t)) : undefined;
+      // Proxies start all at once (cheap); handshakes (sshd's CPU) a bounded number at a time,
+      // each timed from its own start.
+      release = await handshakeSlot();
+      if (sock) await firstByte(sock, t.connectTimeoutMs);
       const client = new Client();
       this.client = client;
       await new Promise<void>((resolve, reject) => {
@@ -110,7 +148,7 @@ export class SshConnection implements Connection {
           readyTimeout: t.connectTimeoutMs,
           keepaliveInterval: KEEPALIVE_MS,
           keepaliveCountMax: KEEPALIVE_MISSES,
-          sock: t.proxyCommand ? proxySocket(t.proxyCommand, t) : undefined,
+          sock,
           // Offer only the key types we know for this host, so a host with several keys is judged on a known one.
           algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
           hostVerifier: (key: Buffer) => {
@@ -130,11 +168,13 @@ export class SshConnection implements Connection {
         });
       });
     } catch (e) {
+      release?.();
       this.client?.end();
       this.client = undefined;
       if (refused) throw new HostKeyError(t.host, refused);
       throw new UnreachableError(t.host, `cannot connect to ${t.user}@${name}: ${(e as Error).message}`);
     }
+    release?.();
     if (learned) await rememberKey(t.knownHostsFile, name, learned);
     const client = this.client!;
     client.on('error', (e: Error) => (this.brokenWhy ??= `connection to ${t.host} lost: ${e.message}`));

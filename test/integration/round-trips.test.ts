@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import type { Duplex } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { launchProxy } from '../../src/connection/proxy-launcher.js';
 import type { Connection } from '../../src/connection/types.js';
 import { loadInventory } from '../../src/inventory/index.js';
 import { buildPlan } from '../../src/plan/index.js';
@@ -145,5 +147,27 @@ describeLab('round trips', () => {
       });
       for (const text of restore) expect((await run(text, lab.inventoryPath)).exitCode).toBe(0);
     }
+  });
+});
+
+describe('proxy launcher', () => {
+  it('starts proxies asked for together with one helper, each on its own stream; a failure carries its stderr', { timeout: 20_000 }, async () => {
+    const [a, b, c] = await Promise.all([
+      launchProxy(['cat']),
+      launchProxy(['sh', '-c', 'read x; echo "b:$x"']),
+      launchProxy(['sh', '-c', 'echo broken >&2; exit 3']),
+    ]);
+    const first = (s: Duplex) => new Promise<string>((res, rej) => (s.once('data', (d: Buffer) => res(d.toString())), s.once('error', rej)));
+    const [ra, rb, rc] = [first(a!), first(b!), first(c!)];
+    a!.write('to-a\n');
+    b!.write('to-b\n');
+    await expect(ra).resolves.toBe('to-a\n');
+    await expect(rb).resolves.toBe('b:to-b\n');
+    await expect(rc).rejects.toThrow('proxy command sh exited 3: broken');
+    // EOF on its stdin ends a proxy (nothing is left running for the controller to wait on).
+    const ended = new Promise((res) => a!.once('close', res));
+    a!.end();
+    await ended;
+    b!.destroy();
   });
 });
