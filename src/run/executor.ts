@@ -135,6 +135,7 @@ export class Executor {
 
   private async runPlay(play: PlannedPlay): Promise<void> {
     for (const batch of this.batches(play)) {
+      if (this.opts.signal?.aborted) break;
       const hosts = batch.map((n) => this.host(n)).filter((h) => !h.unreachable);
       this.opts.reporter.onEvent({ type: 'play_start', name: play.name, hosts: batch, check: this.opts.check });
       for (const section of play.sections) {
@@ -181,6 +182,7 @@ export class Executor {
   private async flushHandlers(play: PlannedPlay, hosts: HostState[]): Promise<void> {
     // Handlers may notify later handlers: repeat until nothing is pending.
     for (let pass = 0; pass < 10; pass++) {
+      if (this.opts.signal?.aborted) return; // a handler is a new task: none starts after an interrupt
       let ran = false;
       for (const handler of play.handlers) {
         const targets = this.active(hosts).filter((h) => handler.listen.some((n) => h.notified.has(n)));

@@ -20,7 +20,15 @@ interface Seen {
   closed: number;
 }
 
-async function run(playbook: string, opts: { signal?: AbortSignal; grace?: number; onExec?: () => void } = {}) {
+interface RunOpts {
+  signal?: AbortSignal;
+  grace?: number;
+  onExec?: () => void;
+  /** What commands return; by default they never end. */
+  execResult?: { rc: number; stdout: string; stderr: string };
+}
+
+async function run(playbook: string, opts: RunOpts = {}) {
   const file = join(dir, `p${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(file, playbook);
   const inventory = loadInventory(join(dir, 'inv.yml'));
@@ -33,13 +41,13 @@ async function run(playbook: string, opts: { signal?: AbortSignal; grace?: numbe
     },
     close: async () => undefined,
   };
-  // Every command hangs, as a remote `sleep` would: only the grace period ends the task.
+  // Commands hang, as a remote `sleep` would (only the grace period ends the task), unless told.
   const wrap = (real: Connection): Connection => ({
     host: real.host,
     stats: real.stats,
     exec: () => {
       opts.onExec?.();
-      return new Promise(() => undefined);
+      return opts.execResult ? Promise.resolve(opts.execResult) : new Promise(() => undefined);
     },
     upload: () => new Promise(() => undefined),
     close: async () => {
@@ -83,6 +91,33 @@ describe('executor under interrupt', () => {
     }
     expect(summary.stats.a).toMatchObject({ failed: 1, ok: 0 });
     expect(seen.closed).toBe(2);
+  });
+
+  it('runs no handler after an interrupt, and no later play or serial batch', async () => {
+    const abort = new AbortController();
+    const { summary, seen } = await run(
+      [
+        '- hosts: all',
+        '  serial: 1',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: changes',
+        '      command: touch x',
+        '      notify: h',
+        '  handlers:',
+        '    - name: h',
+        '      debug: {msg: handler}',
+        '- hosts: all',
+        '  gather_facts: false',
+        '  tasks:',
+        '    - name: later play',
+        '      debug: {msg: x}',
+      ].join('\n') + '\n',
+      { signal: abort.signal, grace: 1000, onExec: () => abort.abort(), execResult: { rc: 0, stdout: '', stderr: '' } },
+    );
+    expect(seen.results.get('changes/a')?.status).toBe('changed');
+    expect(seen.started).toEqual(['changes']);
+    expect(summary.exitCode).toBe(130);
   });
 
   it('without an interrupt the grace timer never fires', async () => {
