@@ -124,8 +124,10 @@ export default defineModule<AptArgs>({
     const diff = ctx.diff && todo.length ? [{ before, after: specs.map((s) => `${s.name} ${state === 'absent' ? '(absent)' : todo.includes(s) ? s.version ?? pkgs.get(s.name)?.candidate ?? '(installed)' : pkgs.get(s.name)?.version}\n`).join('') }] : undefined;
     const base: ModuleResult = { changed: false, packages: todo.map(spec), cache_updated: false };
     const autoremove = !!a.autoremove && autoremovable > 0;
+    // As Ansible: with packages named, a cache refresh alone is `cache_updated`, not a change.
+    const changed = todo.length > 0 || autoremove || (!names.length && cacheStale);
     if (!todo.length && !cacheStale && !autoremove) return base;
-    if (ctx.check) return { ...base, changed: todo.length > 0 || cacheStale || autoremove, ...(diff ? { diff } : {}) };
+    if (ctx.check) return { ...base, changed, ...(diff ? { diff } : {}) };
     const env = 'DEBIAN_FRONTEND=noninteractive';
     const cmds: string[] = [];
     if (cacheStale) cmds.push('apt-get update -q');
@@ -138,7 +140,6 @@ export default defineModule<AptArgs>({
     if (autoremove) cmds.push(`${env} ${shellJoin(['apt-get', 'autoremove', '-y', '-q', ...(a.purge ? ['--purge'] : [])])}`);
     const r = await ctx.exec(cmds.join(' && '), { timeoutMs: 30 * 60 * 1000 });
     if (r.rc !== 0) return { ...base, changed: true, failed: true, rc: r.rc, stdout: r.stdout, stderr: r.stderr, msg: `apt-get failed (rc ${r.rc}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
-    const changed = todo.length > 0 || cacheStale || autoremove;
     return { ...base, changed, cache_updated: cacheStale, stdout: r.stdout, ...(diff ? { diff } : {}) };
   },
 });

@@ -517,6 +517,11 @@ describe('apt', () => {
     expect(await runModule(apt, { name: 'iproute2', update_cache: true, cache_valid_time: 10 ** 9 }, conn)).toMatchObject({ changed: false, execs: 1 });
   });
 
+  it('a stale cache with every package present is not a change (Ansible: cache_updated only); a bare update_cache is', async () => {
+    expect(await runModule(apt, { name: 'iproute2', update_cache: true, cache_valid_time: 0 }, conn, { check: true })).toMatchObject({ changed: false, execs: 1 });
+    expect(await runModule(apt, { update_cache: true, cache_valid_time: 0 }, conn, { check: true })).toMatchObject({ changed: true, execs: 1 });
+  });
+
   // Talks to the Debian mirror: opt in with FABRIC_TEST_APT_NETWORK=1.
   it.runIf(process.env.FABRIC_TEST_APT_NETWORK === '1')('installs and removes a tiny package in one transaction each', async () => {
     expect((await runModule(apt, { name: 'sl' }, conn)).changed).toBe(true);
