@@ -119,7 +119,7 @@ describeLab('seed playbooks in the lab', () => {
     expect(r.code, explain(r)).toBe(0);
     expect(out).toMatch(/kubeadm init \(once; admin\.conf marks a done init\)/);
     expect(out).toMatch(/kubeadm join \(once; kubelet\.conf marks a joined node\)/);
-    expect(out).toMatch(/Apply the MetalLB manifest and wait for it/);
+    expect(out).toMatch(/Apply the MetalLB manifest/);
     expect(out).toMatch(/Install kubelet, kubeadm and kubectl/);
     // Planned, never run: no node was initialized or joined.
     for (const h of K8S) {
