@@ -58,6 +58,8 @@ describeLab('hostile values pass through as literal data', () => {
       { lineinfile: { path: '{{ D }}/lines', line: '{{ evil_line }}', create: true } },
       { lineinfile: { path: '{{ D }}/{{ evil_name }}.lines', line: '{{ evil_line }}', create: true, insertbefore: 'BOF' } },
       { template: { src: 'tpl.j2', dest: '{{ D }}/tpl' } },
+      { template: { src: 'tpl.j2', dest: '{{ D }}/{{ evil_name }}.tpl' } },
+      { blockinfile: { path: '{{ D }}/block', block: '{{ evil }}', create: true } },
       { command: { argv: ['printf', '%s|', '{{ evil }}', '{{ evil_name }}', '--', '-rf'] }, register: 'out' },
       { copy: { dest: '{{ D }}/argv-out', content: '{{ out.stdout }}' } },
       { command: { argv: ['{{ evil_name }}'] }, ignore_errors: true, register: 'missing' },
@@ -77,12 +79,15 @@ describeLab('hostile values pass through as literal data', () => {
     expect(await onHost('cat', '--', `${D}/lines`)).toBe(`${evilLine}\n`);
     expect(await onHost('cat', '--', `${D}/${evilName}.lines`)).toBe(`${evilLine}\n`);
     expect(await onHost('cat', '--', `${D}/tpl`)).toBe(`value=${evil}\nname=${evilName}\n`);
+    expect(await onHost('cat', '--', `${D}/${evilName}.tpl`)).toBe(`value=${evil}\nname=${evilName}\n`);
+    expect(await onHost('cat', '--', `${D}/block`)).toContain(`\n${evil.trimEnd()}\n`);
     expect(await onHost('cat', '--', `${D}/argv-out`)).toBe(`${evil}|${evilName}|--|-rf|`);
     expect(await onHost('cat', '--', `${D}/sysctl.conf`)).toBe(`net.ipv4.ip_forward=${evilSysctl}\n`);
     expect((await onHost('stat', '-c', '%F %a', '--', `${D}/${evilName}.dir`)).trim()).toBe('directory 700');
     expect((await onHost('stat', '-c', '%F %a', '--', `${D}/-x`)).trim()).toBe('regular empty file 600');
     const names = (await onHost('find', D, '-mindepth', '1', '-printf', '%f\\0')).split('\0').filter(Boolean).sort();
-    expect(names).toEqual([evilName, `${evilName}.dir`, `${evilName}.lines`, evilNlName, '-x', 'argv-out', 'lines', 'sysctl.conf', 'tpl'].sort());
+    const want = [evilName, `${evilName}.dir`, `${evilName}.lines`, `${evilName}.tpl`, evilNlName, '-x', 'argv-out', 'block', 'lines', 'sysctl.conf', 'tpl'];
+    expect(names).toEqual(want.sort());
 
     // No injected command ran: no marker on the host, none on the controller.
     expect((await onHost('find', '/tmp', '/root', '/', '-maxdepth', '1', '-name', `${REL}*`)).trim()).toBe('');
