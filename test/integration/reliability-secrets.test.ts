@@ -58,7 +58,7 @@ function playbookText(): string {
 function runOnTty(args: string[]): Promise<FabricRun> {
   const cmd = ['stty cols 120 rows 40;', 'exec', process.execPath, FABRIC_BIN, ...args].map((a, i) => (i < 2 ? a : `'${a}'`)).join(' ');
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, FABRIC_REQUIRE_PROXY: '1', TERM: 'xterm-256color' };
+    const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_REQUIRE_PROXY: '1', TERM: 'xterm-256color' };
     delete env.CI;
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
