@@ -45,6 +45,9 @@ async function running(host: string, cmdline: string): Promise<void> {
   await waitFor(`${cmdline} on ${host}`, () => hostProcesses(init).some((p) => p.cmdline === cmdline));
 }
 
+/** The proxy launcher's directories in the controller's temp dir, to check the run left none. */
+const controllerTempDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('fabric-proxy-'));
+
 /** The proxy itself (a launcher shell's command line may mention socat too). */
 const isSocat = (cmdline: string) => cmdline.startsWith('socat ');
 
@@ -176,6 +179,7 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
         '    - copy: {dest: /tmp/relint/after, content: "must not be written\\n"}',
       ].join('\n') + '\n',
     );
+    const before = new Set(controllerTempDirs());
     const r = startFabric(['play', pb, '-i', lab.inventoryPath]);
     await running('h1', 'sleep 3');
     await running('h3', 'sleep 3');
@@ -195,10 +199,12 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
       await sh(h, 'rm -rf /tmp/relint');
     }
     expect(spawned.filter((p) => alive(p.pid)).map((p) => p.cmdline)).toEqual([]);
+    await waitFor("the run's temp dirs on the controller to go", () => controllerTempDirs().every((d) => before.has(d)), 10_000);
   });
 
   it('Ctrl-C with a task that does not end: fabric stops waiting after the grace period', async () => {
     const pb = playbook('hang.yml', '- hosts: h1\n  gather_facts: false\n  tasks:\n    - command: sleep 299\n    - command: {argv: [touch, /tmp/hang-after]}\n');
+    const before = new Set(controllerTempDirs());
     const r = startFabric(['play', pb, '-i', lab.inventoryPath], { FABRIC_INTERRUPT_GRACE_MS: '2000' });
     await running('h1', 'sleep 299');
     const spawned = descendants(r.child.pid!);
@@ -211,6 +217,7 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
     expect(recap(r.stdout()).h1, explain(r, code)).toMatchObject({ failed: 1 });
     expect(r.stdout()).toMatch(/interrupted/);
     expect(spawned.filter((p) => alive(p.pid)).map((p) => p.cmdline)).toEqual([]);
+    await waitFor("the run's temp dirs on the controller to go", () => controllerTempDirs().every((d) => before.has(d)), 10_000);
     // The abandoned command does not outlive the run on the host either.
     const init = await initOf('h1');
     await waitFor('sleep 299 to end on h1', () => !hostProcesses(init).some((p) => p.cmdline === 'sleep 299'), 10_000);
@@ -219,6 +226,7 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
 
   it('a second Ctrl-C stops at once, and the run leaves no proxy process behind', async () => {
     const pb = playbook('hang2.yml', '- hosts: h1\n  gather_facts: false\n  tasks:\n    - command: sleep 298\n');
+    const before = new Set(controllerTempDirs());
     const r = startFabric(['play', pb, '-i', lab.inventoryPath]);
     await running('h1', 'sleep 298');
     const spawned = descendants(r.child.pid!);
@@ -232,6 +240,7 @@ describeLab('faults during a run (own lab "rel", 3 hosts)', () => {
     expect(Date.now() - sent).toBeLessThan(5_000);
     // socat sees its stdin close when fabric exits and ends shortly after.
     await waitFor('the proxies to exit', () => spawned.every((p) => !alive(p.pid)), 10_000);
+    await waitFor("the run's temp dirs on the controller to go", () => controllerTempDirs().every((d) => before.has(d)), 10_000);
     // Stopping at once leaves the remote command; end it here so later tests start clean.
     const init = await initOf('h1');
     for (const p of hostProcesses(init)) if (p.cmdline === 'sleep 298') process.kill(p.pid, 'SIGKILL');
