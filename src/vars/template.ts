@@ -425,23 +425,25 @@ function run(c: Compiled, vars: Vars, where: SourcePos | undefined): string {
 export function renderString(text: string, vars: Vars, where?: SourcePos): unknown {
   if (!text.includes('{{')) return text;
   const c = compiled(text, where);
+  let value: unknown;
   if (c.nativeCall) {
     nativeSlot = { value: undefined };
     try {
       run({ ...c, render: c.nativeCall }, vars, where);
-      return nativeSlot.value;
+      value = nativeSlot.value;
     } finally {
       nativeSlot = undefined;
     }
-  }
-  const n = c.native;
-  if (!n) return run(c, vars, where);
-  try {
-    if (n.head === undefined) return vars; // {{this}} or {{@root}}
-    return resolveStrict(n.display, getOwn(vars, n.head), n.keys, vars, n.loc);
-  } catch (e) {
-    throw toInputError(e, where);
-  }
+  } else if (c.native) {
+    const n = c.native;
+    try {
+      value = n.head === undefined ? vars : resolveStrict(n.display, getOwn(vars, n.head), n.keys, vars, n.loc); // {{this}}: vars
+    } catch (e) {
+      throw toInputError(e, where);
+    }
+  } else return run(c, vars, where);
+  // Text keeps the whitespace written around it (`content: "{{ line }}\n"`); lists and numbers are values.
+  return typeof value === 'string' && text.trim() !== text ? run(c, vars, where) : value;
 }
 
 /** Renders to text always (template files). */

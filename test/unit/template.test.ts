@@ -332,3 +332,12 @@ describe('a string that is one helper call keeps the value type (loop: "{{ cidrs
     expect(renderString('n={{ add x 2 }}', vars)).toBe('n=5');
   });
 });
+
+describe('whitespace around a lone variable', () => {
+  it('is kept when the value is text, dropped when it is a list', () => {
+    expect(renderString('{{ x }}\n', { x: 'a' })).toBe('a\n');
+    expect(renderString('{{ join l "," }}\n', { l: ['a', 'b'] })).toBe('a,b\n');
+    expect(renderString(' {{ l }} ', { l: [1, 2] })).toEqual([1, 2]);
+    expect(renderString('{{ x }}', { x: 'a' })).toBe('a');
+  });
+});
