@@ -17,23 +17,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-step "Installing what the lab needs"
-missing=()
-for pkg in openssh-server frr frr-pythontools iproute2 curl socat; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-fi
-# FRR's packaged service would run in the machine's own namespace; the lab runs its own per host.
-if [ -d /run/systemd/system ] && systemctl is-active --quiet frr 2>/dev/null; then
-  echo "note: frr.service is running on this machine; the lab does not use it"
-fi
-if [ ! -d node_modules ]; then
-  if [ -f package-lock.json ]; then npm ci; else npm install; fi
-fi
-npm run --silent build
+step "Installing what the lab needs (Debian packages, npm packages, build)"
+bash scripts/install-deps.sh
 
 # The lab goes down however this script ends (error, Ctrl-C or success).
 trap 'step "Taking the lab down"; "${FABRIC[@]}" lab down || true' EXIT
@@ -55,8 +40,10 @@ step "L3 hashing (fib_multipath_hash_policy=0, the kernel default): $CONNECTIONS
 "${FABRIC[@]}" lab exec router -- sysctl -w net.ipv4.fib_multipath_hash_policy=0 >/dev/null
 spread
 
+step "fabric play playbooks/lab.yml -i inventory/lab.yml --tags router (puts the L4 hash back)"
+"${FABRIC[@]}" play playbooks/lab.yml -i inventory/lab.yml --tags router
+
 step "L4 hashing (fib_multipath_hash_policy=1, the seed's fix): same $CONNECTIONS connections"
-"${FABRIC[@]}" lab exec router -- sysctl -w net.ipv4.fib_multipath_hash_policy=1 >/dev/null
 spread
 
 step "fabric play playbooks/verify.yml -i inventory/lab.yml"
