@@ -116,7 +116,12 @@ describeLab('the default lab', () => {
   });
 
   it('starts each host with a clean root home and a minimal environment', async () => {
-    expect(await out('cp1', 'ls', '-A', '/root')).toBe('.ssh');
+    // Nothing of the controller's own home leaks in (other tests may leave files of their own, e.g. vtysh history).
+    const home = (await out('cp1', 'ls', '-A', '/root')).split('\n');
+    expect(home).toContain('.ssh');
+    const controllerHome = (await readdir('/root')).filter((f) => f !== '.ssh');
+    expect(controllerHome.length).toBeGreaterThan(0);
+    expect(home.filter((f) => controllerHome.includes(f))).toEqual([]);
     const env = (await out('cp1', 'env')).split('\n').map((l) => l.split('=')[0]).sort();
     expect(env.filter((k) => !['TERM', 'PWD', 'OLDPWD', 'SHLVL', '_'].includes(k!))).toEqual(['HOME', 'LANG', 'LOGNAME', 'PATH', 'SHELL', 'USER']);
   });
