@@ -137,6 +137,8 @@ export class Executor {
     for (const batch of this.batches(play)) {
       if (this.opts.signal?.aborted) break;
       const hosts = batch.map((n) => this.host(n)).filter((h) => !h.unreachable);
+      // Handshakes overlap instead of queueing behind the --forks workers; a failure is reported by the first task.
+      if (needsConnection(play)) for (const h of hosts) void this.pool.get(h.target).catch(() => undefined);
       this.opts.reporter.onEvent({ type: 'play_start', name: play.name, hosts: batch, check: this.opts.check });
       for (const section of play.sections) {
         await this.runItems(play, section, hosts);
@@ -407,9 +409,9 @@ export class Executor {
   }
 }
 
-/** The tasks a plan would run, for --list-tasks. */
-export function planTasks(play: PlannedPlay): PlannedTask[] {
-  const out: PlannedTask[] = [];
-  for (const s of play.sections) forEachTask(s, (t) => out.push(t));
-  return out;
+/** Whether any task of the play runs on its hosts (not only debug/set_fact/assert/fail). */
+function needsConnection(play: PlannedPlay): boolean {
+  let any = false;
+  for (const s of [...play.sections, play.handlers]) forEachTask(s, (t) => (any ||= !t.module.controllerOnly));
+  return any;
 }
