@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-// ssh2 directly: node-ssh's wrapper (and its dependencies) cost start-up time for a promise around connect().
-import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import { NodeSSH } from 'node-ssh';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { keyType, knownHostsName, knownKeys, readShared, rememberKey, type KnownKey } from './known-hosts.js';
 import { launchProxy } from './proxy-launcher.js';
 import { shellJoin } from '../quote.js';
@@ -92,6 +92,8 @@ function firstByte(sock: Duplex, timeoutMs: number): Promise<void> {
 export class SshConnection implements Connection {
   readonly stats: ConnectionStats = { execs: 0, uploads: 0 };
   readonly host: string;
+  private readonly ssh = new NodeSSH();
+  /** The ssh2 client under node-ssh: the long-lived shell's channel is opened on it. */
   private client: Client | undefined;
   private readonly session: ShellSession;
   private sftp: Promise<SFTPWrapper> | undefined;
@@ -133,43 +135,37 @@ export class SshConnection implements Connection {
       // each timed from its own start.
       release = await handshakeSlot();
       if (sock) await firstByte(sock, t.connectTimeoutMs);
-      const client = new Client();
-      this.client = client;
-      await new Promise<void>((resolve, reject) => {
-        client.once('ready', resolve);
-        client.on('error', reject); // stays: a later error on a settled promise is a no-op, never an unhandled 'error'
-        client.once('close', () => reject(new Error('connection closed during the handshake')));
-        client.connect({
-          host: t.address,
-          port: t.port,
-          username: t.user,
-          privateKey,
-          agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
-          readyTimeout: t.connectTimeoutMs,
-          keepaliveInterval: KEEPALIVE_MS,
-          keepaliveCountMax: KEEPALIVE_MISSES,
-          sock,
-          // Offer only the key types we know for this host, so a host with several keys is judged on a known one.
-          algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
-          hostVerifier: (key: Buffer) => {
-            const seen: KnownKey = { type: keyType(key), blob: key.toString('base64') };
-            if (known.some((k) => k.blob === seen.blob)) return true;
-            if (known.length) {
-              refused = `host key for ${t.host} (${name}) has CHANGED: refusing to connect (possible impersonation); fix ${t.knownHostsFile}`;
-              return false;
-            }
-            if (!t.acceptNewHostKeys) {
-              refused = `host key for ${t.host} (${name}) is unknown: not in ${t.knownHostsFile} (run with --accept-new-host-keys to trust it)`;
-              return false;
-            }
-            learned = seen;
-            return true;
-          },
-        });
+      await this.ssh.connect({
+        host: t.address,
+        port: t.port,
+        username: t.user,
+        privateKey: privateKey?.toString(),
+        agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
+        readyTimeout: t.connectTimeoutMs,
+        keepaliveInterval: KEEPALIVE_MS,
+        keepaliveCountMax: KEEPALIVE_MISSES,
+        sock,
+        // Offer only the key types we know for this host, so a host with several keys is judged on a known one.
+        algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
+        hostVerifier: (key: Buffer) => {
+          const seen: KnownKey = { type: keyType(key), blob: key.toString('base64') };
+          if (known.some((k) => k.blob === seen.blob)) return true;
+          if (known.length) {
+            refused = `host key for ${t.host} (${name}) has CHANGED: refusing to connect (possible impersonation); fix ${t.knownHostsFile}`;
+            return false;
+          }
+          if (!t.acceptNewHostKeys) {
+            refused = `host key for ${t.host} (${name}) is unknown: not in ${t.knownHostsFile} (run with --accept-new-host-keys to trust it)`;
+            return false;
+          }
+          learned = seen;
+          return true;
+        },
       });
+      this.client = this.ssh.connection ?? undefined;
     } catch (e) {
       release?.();
-      this.client?.end();
+      this.ssh.dispose();
       this.client = undefined;
       if (refused) throw new HostKeyError(t.host, refused);
       throw new UnreachableError(t.host, `cannot connect to ${t.user}@${name}: ${(e as Error).message}`);
@@ -237,10 +233,7 @@ export class SshConnection implements Connection {
     this.stats.uploads++;
     if (this.brokenWhy) throw new UnreachableError(this.host, this.brokenWhy);
     const broken = () => new UnreachableError(this.host, this.brokenWhy ?? `connection to ${this.host} closed`);
-    this.sftp ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      if (!this.client) return reject(broken());
-      this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
-    });
+    this.sftp ??= this.client ? this.ssh.requestSFTP() : Promise.reject(broken());
     const lost = this.lost.then(() => Promise.reject(broken()));
     const sftp = await Promise.race([this.sftp, lost]);
     const write = new Promise<void>((resolve, reject) =>
