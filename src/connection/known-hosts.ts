@@ -4,6 +4,8 @@ import { appendFile, readFile } from 'node:fs/promises';
 export interface KnownKey {
   type: string;
   blob: string; // base64 of the wire-format key
+  /** An `@revoked` line: this key is refused for every host it names. */
+  revoked?: boolean;
 }
 
 /** The name OpenSSH stores: `host` on port 22, `[host]:port` otherwise. */
@@ -17,7 +19,10 @@ function matchesName(field: string, name: string): boolean {
     if (!salt || !hash) return false;
     return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
   }
-  return field.split(',').includes(name);
+  // OpenSSH patterns: `*` and `?` wildcards, `!` negation (a negated match excludes the name).
+  const globs = field.split(',').map((g) => ({ neg: g.startsWith('!'), re: new RegExp(`^${g.replace(/^!/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`) }));
+  if (globs.some((g) => g.neg && g.re.test(name))) return false;
+  return globs.some((g) => !g.neg && g.re.test(name));
 }
 
 const reading = new Map<string, Promise<Buffer>>();
@@ -38,7 +43,7 @@ export function readShared(file: string): Promise<Buffer> {
   return p;
 }
 
-/** Keys recorded for `name` in an OpenSSH known_hosts file (missing file: none). */
+/** Keys recorded for `name` in an OpenSSH known_hosts file, revoked ones flagged (missing file: none). */
 export async function knownKeys(file: string, name: string): Promise<KnownKey[]> {
   let text: string;
   try {
@@ -49,9 +54,12 @@ export async function knownKeys(file: string, name: string): Promise<KnownKey[]>
   const keys: KnownKey[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith('@')) continue;
-    const [names, type, blob] = line.split(/\s+/);
-    if (names && type && blob && matchesName(names, name)) keys.push({ type, blob });
+    if (!line || line.startsWith('#')) continue;
+    const words = line.split(/\s+/);
+    const marker = words[0]!.startsWith('@') ? words.shift() : undefined;
+    if (marker && marker !== '@revoked') continue; // @cert-authority: certificates are not supported
+    const [names, type, blob] = words;
+    if (names && type && blob && matchesName(names, name)) keys.push(marker ? { type, blob, revoked: true } : { type, blob });
   }
   return keys;
 }

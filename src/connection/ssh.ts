@@ -122,7 +122,8 @@ export class SshConnection implements Connection {
   private async handshake(): Promise<void> {
     const t = this.target;
     const name = knownHostsName(t.address, t.port);
-    const known = await knownKeys(t.knownHostsFile, name);
+    const recorded = await knownKeys(t.knownHostsFile, name);
+    const known = recorded.filter((k) => !k.revoked);
     let refused: string | undefined;
     let learned: KnownKey | undefined;
     const keyFile = t.keyFile ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultKey());
@@ -149,6 +150,10 @@ export class SshConnection implements Connection {
         algorithms: known.length ? { serverHostKey: [...new Set(known.map((k) => k.type))] as never } : undefined,
         hostVerifier: (key: Buffer) => {
           const seen: KnownKey = { type: keyType(key), blob: key.toString('base64') };
+          if (recorded.some((k) => k.revoked && k.blob === seen.blob)) {
+            refused = `host key for ${t.host} (${name}) is REVOKED in ${t.knownHostsFile}: refusing to connect`;
+            return false;
+          }
           if (known.some((k) => k.blob === seen.blob)) return true;
           if (known.length) {
             refused = `host key for ${t.host} (${name}) has CHANGED: refusing to connect (possible impersonation); fix ${t.knownHostsFile}`;

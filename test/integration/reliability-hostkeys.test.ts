@@ -70,6 +70,16 @@ describeLab('host keys', () => {
     expect(readFileSync(kh, 'utf8'), 'the changed key is never recorded').toBe(`${addr} ${impostor}\n`);
   });
 
+  it('a key marked @revoked is refused even where it is also listed as known', async () => {
+    const line = knownHostsLine(lab.hosts[1]!.address);
+    const kh = join(dir, 'revoked');
+    writeFileSync(kh, `${line}\n@revoked * ${line.split(' ').slice(1).join(' ')}\n`);
+    const r = await play(inventoryWith(kh));
+    expect(r.code, explain(r)).toBe(4);
+    expect(r.stdout + r.stderr).toMatch(new RegExp(`host key for ${host} .*REVOKED`));
+    expect(await markerOnHost()).toBe(false);
+  });
+
   it('an unknown host key is refused without --accept-new-host-keys', async () => {
     const kh = join(dir, 'empty');
     writeFileSync(kh, '');
