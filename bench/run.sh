@@ -3,6 +3,10 @@
 # Needs root (the lab), Debian's ansible package (ansible-playbook with ansible.posix) and socat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v ansible-playbook >/dev/null || { echo "bench: ansible-playbook not found (apt-get install -y --no-install-recommends ansible)" >&2; exit 1; }
-npx tsc -p .
+bash scripts/install-deps.sh
+if ! command -v ansible-playbook >/dev/null; then
+  # Debian's ansible (2.14, with ansible.posix for sysctl); the bench compares against it.
+  [ "$(id -u)" -eq 0 ] || { echo "bench: needs root and Debian's ansible (apt-get install -y --no-install-recommends ansible)" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible >/dev/null
+fi
 exec node bench/bench.mjs "$@"
