@@ -1,14 +1,9 @@
 import { spawn, type StdioOptions } from 'node:child_process';
-import { constants } from 'node:os';
 import { LAB_ENV } from './host-files.js';
 import { findHostInit } from './hosts.js';
+import { exitCode, run, type RunResult } from './proc.js';
 import type { Topology } from './topology.js';
 
-export interface ExecCapture {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 /** nsenter argv that runs argv inside a host: its mount, PID, UTS and net namespaces and its root, with a minimal environment. */
 export async function hostExecArgv(t: Topology, host: string, argv: string[]): Promise<string[]> {
@@ -20,10 +15,6 @@ export async function hostExecArgv(t: Topology, host: string, argv: string[]): P
   return ['nsenter', '-t', String(init), '-m', '-u', '-p', '-n', '-r', '-w', '--', '/usr/bin/env', '-i', '-C', '/root', ...LAB_ENV, ...term, ...argv];
 }
 
-function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
-}
 
 /** Runs argv in the host with the given stdio; resolves to its exit code (127: command not found). */
 export async function hostExec(t: Topology, host: string, argv: string[], stdio: StdioOptions = 'inherit'): Promise<number> {
@@ -36,18 +27,6 @@ export async function hostExec(t: Topology, host: string, argv: string[], stdio:
 }
 
 /** Like hostExec, capturing output (for tests and status checks). */
-export async function hostExecCapture(t: Topology, host: string, argv: string[], input = ''): Promise<ExecCapture> {
-  const [cmd, ...args] = await hostExecArgv(t, host, argv);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: exitCode(code, signal), stdout, stderr }));
-    // A command that does not read its input closes the pipe early: its exit code tells the rest.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
+export async function hostExecCapture(t: Topology, host: string, argv: string[], input = ''): Promise<RunResult> {
+  return run(await hostExecArgv(t, host, argv), input);
 }

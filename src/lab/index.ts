@@ -2,7 +2,8 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { shellJoin } from '../quote.js';
-import { hostExec, hostExecCapture, type ExecCapture } from './exec.js';
+import { hostExec, hostExecCapture } from './exec.js';
+import type { RunResult } from './proc.js';
 import { STAGE1, writeHostFiles } from './host-files.js';
 import { hostInits, hostListening, startHosts, waitHostsReady } from './hosts.js';
 import { proxyCommand, writeInventory } from './inventory.js';
@@ -163,7 +164,7 @@ export async function labExec(host: string, argv: string[], opts: LabOptions): P
 }
 
 /** Like labExec, capturing stdout/stderr. */
-export async function labExecCapture(host: string, argv: string[], opts: LabOptions, input?: string): Promise<ExecCapture> {
+export async function labExecCapture(host: string, argv: string[], opts: LabOptions, input?: string): Promise<RunResult> {
   const { t } = await current(opts);
   return hostExecCapture(t, host, argv, input);
 }

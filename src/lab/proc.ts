@@ -1,10 +1,17 @@
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 
 export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
+}
+
+/** A shell's view of how a process ended: its code, or 128 + the signal that killed it. */
+export function exitCode(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return 128 + (signal ? (constants.signals[signal] ?? 0) : 0);
 }
 
 /** Runs argv (no shell) to completion; `input` goes to stdin. Never throws for a non-zero exit. */
@@ -17,7 +24,7 @@ export function run(argv: string[], input?: string): Promise<RunResult> {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code: exitCode(code, signal), stdout, stderr }));
     // A command that exits before reading all its input reports that by its exit code.
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
