@@ -20,7 +20,9 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
-  npm ci --no-audit --no-fund
+  # npm install, not npm ci: with this machine's npm settings the lock omits other platforms' optional
+  # packages and npm ci refuses it; npm install still installs the locked versions.
+  npm install --no-audit --no-fund
 else
   npm run --silent build
 fi
