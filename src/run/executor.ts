@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { UnreachableError } from '../connection/types.js';
 import { EXIT, InputError } from '../errors.js';
 import type { Inventory } from '../inventory/index.js';
@@ -15,10 +17,9 @@ import { emptyStats, type HostState } from './host-state.js';
 import { lazyTemplatedVars } from './lazy-vars.js';
 import { createModuleContext } from './module-context.js';
 
+
 /** Variables fabric provides: never templates themselves. */
 const MAGIC = new Set(['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'playbook_dir', 'role_path', 'facts']);
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 
 export interface RunOptions extends PoolOptions {
   inventory: Inventory;
@@ -197,8 +198,11 @@ export class Executor {
     }
   }
 
-  /** Variables for a task on a host, low to high precedence (README: Variable precedence). */
-  private varsFor(play: PlannedPlay, t: PlannedTask, h: HostState): Vars {
+  /**
+   * Variables for a task on a host, low to high precedence (README: Variable precedence); `extra`
+   * is the loop item. A fresh object each time: never spread it (its templated values are getters).
+   */
+  private varsFor(play: PlannedPlay, t: PlannedTask, h: HostState, extra: Vars = {}): Vars {
     return lazyTemplatedVars({
       ...t.role?.defaults,
       ...h.inventoryVars,
@@ -207,6 +211,7 @@ export class Executor {
       ...t.vars,
       ...h.runtime,
       ...this.opts.extraVars,
+      ...extra,
       inventory_hostname: h.name,
       groups: this.groups,
       hostvars: this.hostvars,
@@ -312,7 +317,7 @@ export class Executor {
       if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
       const results: NonNullable<HostResult['items']> = [];
       for (const item of items) {
-        const [status, result] = await this.runItem(play, t, h, { ...vars, [t.loopVar]: item });
+        const [status, result] = await this.runItem(play, t, h, this.varsFor(play, t, h, { [t.loopVar]: item }));
         results.push({ item, status, result });
       }
       const failed = results.find((r) => r.status === 'failed');
@@ -396,10 +401,11 @@ export class Executor {
       if (e instanceof UnreachableError) throw e;
       result = resultOf(e);
     }
-    const judged = { ...vars, ...(t.register ? { [t.register]: { ...result, changed: result.changed, failed: !!result.failed } } : {}) };
+    // changed_when/failed_when see the result under the register name (vars is this run's own object).
+    if (t.register) Object.defineProperty(vars, t.register, { value: { ...result, failed: !!result.failed }, enumerable: true, configurable: true, writable: true });
     try {
-      if (t.changedWhen) result.changed = evaluateAll(t.changedWhen, judged);
-      if (t.failedWhen) result.failed = evaluateAll(t.failedWhen, judged);
+      if (t.changedWhen) result.changed = evaluateAll(t.changedWhen, vars);
+      if (t.failedWhen) result.failed = evaluateAll(t.failedWhen, vars);
     } catch (e) {
       throw new TaskError(`${t.pos.file}:${t.pos.line}: ${(e as Error).message}`);
     }

@@ -45,3 +45,19 @@ it('variable precedence, low to high: role defaults < all < parent group < child
   expect(run.code, run.stdout + run.stderr).toBe(0);
   expect(readFileSync(out, 'utf8')).toBe('a=all b=parent c=child d=host e=play f=rolevars g=task h=fact i=extra j=defaults\n');
 });
+
+it('templated variables render lazily, per loop item: an unused broken one never fails, one using {{ item }} sees the item', async () => {
+  write('lazy.yml', `- hosts: ctl
+  vars:
+    broken: "{{ no_such_variable }}"
+    label: "L{{ item }}"
+  tasks:
+    - copy: {dest: "{{ out }}-{{ item }}", content: "{{ item }}={{ label }}"}
+      loop: [a, b]
+`);
+  const out = join(dir, 'lazy');
+  const run = await runFabric(['play', 'lazy.yml', '-i', 'inventory.yml', '-e', `out=${out}`], { cwd: dir });
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  expect(readFileSync(`${out}-a`, 'utf8')).toBe('a=La');
+  expect(readFileSync(`${out}-b`, 'utf8')).toBe('b=Lb');
+});
