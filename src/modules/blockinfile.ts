@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
 import { blockInFile, pyRegex } from './lib/line-edit.js';
 import { defineModule, type ModuleDef } from './types.js';
 
@@ -41,14 +41,9 @@ const blockinfile: ModuleDef<BlockInFileModuleArgs> = defineModule<BlockInFileMo
       marker: { type: 'string', default: DEFAULT_MARKER, description: '{mark} becomes marker_begin / marker_end' },
       marker_begin: { type: 'string', default: 'BEGIN' },
       marker_end: { type: 'string', default: 'END' },
-      state: { enum: ['present', 'absent'], default: 'present' },
-      insertafter: { type: 'string', description: "regular expression, or 'EOF'" },
-      insertbefore: { type: 'string', description: "regular expression, or 'BOF'" },
       append_newline: { type: 'boolean', default: false },
       prepend_newline: { type: 'boolean', default: false },
-      create: { type: 'boolean', default: false },
-      backup: { type: 'boolean', default: false },
-      validate: { type: 'string' },
+      ...lineEditProps,
       ...attributeProps,
     },
   },

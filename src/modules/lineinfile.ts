@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
 import { lineInFile, pyRegex } from './lib/line-edit.js';
 import { defineModule, type ModuleDef } from './types.js';
 
@@ -42,14 +42,9 @@ const lineinfile: ModuleDef<LineInFileModuleArgs> = defineModule<LineInFileModul
       line: { type: 'string' },
       regexp: { type: 'string', description: 'Python-style regular expression searched in each line' },
       search_string: { type: 'string' },
-      state: { enum: ['present', 'absent'], default: 'present' },
-      insertafter: { type: 'string', description: "regular expression, or 'EOF'" },
-      insertbefore: { type: 'string', description: "regular expression, or 'BOF'" },
       backrefs: { type: 'boolean', default: false },
       firstmatch: { type: 'boolean', default: false },
-      create: { type: 'boolean', default: false },
-      backup: { type: 'boolean', default: false },
-      validate: { type: 'string' },
+      ...lineEditProps,
       ...attributeProps,
     },
   },

@@ -22,6 +22,16 @@ export const pathProps = {
   dest: { type: 'string', minLength: 1, description: 'alias of path' },
   name: { type: 'string', minLength: 1, description: 'alias of path' },
 } as const;
+/** Arguments lineinfile and blockinfile share: where an edit goes and how the file is written. */
+export const lineEditProps = {
+  state: { enum: ['present', 'absent'], default: 'present' },
+  insertafter: { type: 'string', description: "regular expression, or 'EOF'" },
+  insertbefore: { type: 'string', description: "regular expression, or 'BOF'" },
+  create: { type: 'boolean', default: false },
+  backup: { type: 'boolean', default: false },
+  validate: { type: 'string' },
+};
+
 export const requirePath = { anyOf: [{ required: ['path'] }, { required: ['dest'] }, { required: ['name'] }] };
 
 export interface Attrs {
