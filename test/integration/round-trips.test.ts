@@ -158,12 +158,13 @@ describe('proxy launcher', () => {
       launchProxy(['sh', '-c', 'echo broken >&2; exit 3']),
     ]);
     const first = (s: Duplex) => new Promise<string>((res, rej) => (s.once('data', (d: Buffer) => res(d.toString())), s.once('error', rej)));
-    const [ra, rb, rc] = [first(a!), first(b!), first(c!)];
+    // Each expectation is attached at once: the broken proxy may fail before the others answer.
+    const ra = expect(first(a!)).resolves.toBe('to-a\n');
+    const rb = expect(first(b!)).resolves.toBe('b:to-b\n');
+    const rc = expect(first(c!)).rejects.toThrow('proxy command sh exited 3: broken');
     a!.write('to-a\n');
     b!.write('to-b\n');
-    await expect(ra).resolves.toBe('to-a\n');
-    await expect(rb).resolves.toBe('b:to-b\n');
-    await expect(rc).rejects.toThrow('proxy command sh exited 3: broken');
+    await Promise.all([ra, rb, rc]);
     // EOF on its stdin ends a proxy (nothing is left running for the controller to wait on).
     const ended = new Promise((res) => a!.once('close', res));
     a!.end();
