@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
-import { blockInFile, pyRegex } from './lib/line-edit.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkPlacement, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { blockInFile } from './lib/line-edit.js';
 import { defineModule, type ModuleDef } from './types.js';
 
 export interface BlockInFileModuleArgs extends AttrArgs {
@@ -50,15 +50,7 @@ const blockinfile: ModuleDef<BlockInFileModuleArgs> = defineModule<BlockInFileMo
   validate(a) {
     checkAttrArgs('blockinfile', a);
     checkValidateArg('blockinfile', a.validate);
-    if (a.insertafter !== undefined && a.insertbefore !== undefined) throw new InputError('blockinfile: insertafter and insertbefore are mutually exclusive');
-    for (const [k, v] of [['insertafter', a.insertafter], ['insertbefore', a.insertbefore]] as const) {
-      if (!known(v) || v === 'EOF' || v === 'BOF') continue;
-      try {
-        pyRegex(v);
-      } catch (e) {
-        throw new InputError(`blockinfile: ${k} is not a valid regular expression: ${(e as Error).message}`);
-      }
-    }
+    checkPlacement('blockinfile', a);
     const marker = a.marker ?? DEFAULT_MARKER;
     if (known(marker) && !marker.includes('{mark}')) throw new InputError(`blockinfile: marker must contain {mark}, or the begin and end markers are the same line: ${marker}`);
   },

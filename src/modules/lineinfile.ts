@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
-import { lineInFile, pyRegex } from './lib/line-edit.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkPattern, checkPlacement, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { lineInFile } from './lib/line-edit.js';
 import { defineModule, type ModuleDef } from './types.js';
 
 export interface LineInFileModuleArgs extends AttrArgs {
@@ -19,15 +19,6 @@ export interface LineInFileModuleArgs extends AttrArgs {
   create?: boolean;
   backup?: boolean;
   validate?: string;
-}
-
-function checkRegex(what: string, pattern: string | undefined): void {
-  if (!known(pattern) || pattern === 'EOF' || pattern === 'BOF') return;
-  try {
-    pyRegex(pattern);
-  } catch (e) {
-    throw new InputError(`lineinfile: ${what} is not a valid regular expression: ${(e as Error).message}`);
-  }
 }
 
 /** ansible.builtin.lineinfile, with Ansible's matching and insertion rules (see lib/line-edit.ts). */
@@ -51,7 +42,6 @@ const lineinfile: ModuleDef<LineInFileModuleArgs> = defineModule<LineInFileModul
   validate(a) {
     checkAttrArgs('lineinfile', a);
     checkValidateArg('lineinfile', a.validate);
-    if (a.insertafter !== undefined && a.insertbefore !== undefined) throw new InputError('lineinfile: insertafter and insertbefore are mutually exclusive');
     if (a.regexp !== undefined && a.search_string !== undefined) throw new InputError('lineinfile: regexp and search_string are mutually exclusive');
     if (a.backrefs && a.search_string !== undefined) throw new InputError('lineinfile: backrefs and search_string are mutually exclusive');
     const state = a.state ?? 'present';
@@ -61,9 +51,8 @@ const lineinfile: ModuleDef<LineInFileModuleArgs> = defineModule<LineInFileModul
     } else if (a.line === undefined && a.regexp === undefined && a.search_string === undefined) {
       throw new InputError('lineinfile: one of line, search_string or regexp is required with state: absent');
     }
-    checkRegex('regexp', a.regexp);
-    checkRegex('insertafter', a.insertafter);
-    checkRegex('insertbefore', a.insertbefore);
+    checkPattern('lineinfile', 'regexp', a.regexp);
+    checkPlacement('lineinfile', a);
   },
   async run(a, ctx) {
     const bad = checkRenderedArgs(lineinfile, a, ctx);

@@ -385,6 +385,10 @@ describe('argument checks before any host is touched', () => {
     expect(staticErrors(template, { src: 'frr.conf.hbs', dest: '/x' }, roleDir)).toEqual([]);
     expect(staticErrors(lineinfile, { path: '/x', line: 'a', regexp: '(' }).join('\n')).toMatch(/not a valid regular expression/);
     expect(staticErrors(lineinfile, { path: '/x', state: 'present' }).join('\n')).toMatch(/line is required/);
+    expect(staticErrors(lineinfile, { path: '/x', line: 'a', insertafter: 'x', insertbefore: 'y' }).join('\n')).toMatch(/lineinfile: insertafter and insertbefore are mutually exclusive/);
+    expect(staticErrors(blockinfile, { path: '/x', block: 'a', insertafter: '[' }).join('\n')).toMatch(/blockinfile: insertafter is not a valid regular expression/);
+    expect(staticErrors(blockinfile, { path: '/x', block: 'a', insertafter: 'EOF', insertbefore: 'BOF' }).join('\n')).toMatch(/mutually exclusive/);
+    expect(staticErrors(blockinfile, { path: '/x', block: 'a', insertbefore: 'BOF' })).toEqual([]);
     expect(staticErrors(file, { path: '/x', state: 'link' }).join('\n')).toMatch(/needs src/);
     expect(staticErrors(file, { path: '//', state: 'absent' }).join('\n')).toMatch(/refusing to remove \//);
     expect(staticErrors(stat, {}).join('\n')).toMatch(/required/);

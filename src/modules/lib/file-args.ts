@@ -4,6 +4,7 @@ import { isTemplated } from '../../vars/template.js';
 import type { FileDiff, ModuleContext, ModuleDef, ModuleResult } from '../types.js';
 import { WriteError } from './atomic.js';
 import { attributeScript, ownershipDiffers, stateText, type FileState } from './file-state.js';
+import { pyRegex } from './line-edit.js';
 import { applyMode, modeArg, modeSatisfied, validModeArg } from './mode.js';
 
 /** Ansible's common file arguments, as JSON schema properties. */
@@ -128,4 +129,21 @@ export function checkRenderedArgs<A>(def: ModuleDef<A>, a: A, ctx: ModuleContext
   }
   if (!errs.length) return undefined;
   return { changed: false, failed: true, msg: errs.map((e) => `${e.message}${e.hint ? ` (${e.hint})` : ''}`).join('; ') };
+}
+
+/** A regular-expression argument must compile (EOF/BOF and templates are judged later). */
+export function checkPattern(module: string, what: string, pattern: string | undefined): void {
+  if (!known(pattern) || pattern === 'EOF' || pattern === 'BOF') return;
+  try {
+    pyRegex(pattern);
+  } catch (e) {
+    throw new InputError(`${module}: ${what} is not a valid regular expression: ${(e as Error).message}`);
+  }
+}
+
+/** insertafter / insertbefore: at most one of them, each a valid pattern, EOF or BOF. */
+export function checkPlacement(module: string, a: { insertafter?: string; insertbefore?: string }): void {
+  if (a.insertafter !== undefined && a.insertbefore !== undefined) throw new InputError(`${module}: insertafter and insertbefore are mutually exclusive`);
+  checkPattern(module, 'insertafter', a.insertafter);
+  checkPattern(module, 'insertbefore', a.insertbefore);
 }
