@@ -127,8 +127,9 @@ export class ShellSession {
     const pipes = await this.ensure();
     const marker = `${US}FAB${randomBytes(8).toString('hex')}`;
     // `( … )` keeps `exit`/`cd`/`set -e` from touching the session; `</dev/null` closes stdin.
+    // An inline probe runs in `{ … }`: the same redirection, without the fork.
     const framed =
-      `(\n${script}\n) </dev/null\n` +
+      (opts.inline ? `{\n${script}\n} </dev/null\n` : `(\n${script}\n) </dev/null\n`) +
       `__fab_rc=$?; printf '%s:%d${US}\\n' '${marker}' "$__fab_rc"; printf '%s${US}\\n' '${marker}' >&2\n`;
     return new Promise<ExecResult>((resolve, reject) => {
       const pending: Pending = { marker, resolve, reject };

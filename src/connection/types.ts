@@ -7,6 +7,12 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Kill the shell (and start a fresh one) when the command takes longer. */
   timeoutMs?: number;
+  /**
+   * fabric's own read-only probe: run it in the session shell itself, not in a `( … )` subshell,
+   * which saves a fork per task (a fork costs milliseconds on small VMs). The script must not
+   * `exit`, `cd` or change shell options, and must `unset` the variables it sets.
+   */
+  inline?: boolean;
 }
 
 /** Counters a test or the benchmark reads to assert round trips. */

@@ -70,10 +70,10 @@ function info(t: Topology, p: LabPaths, inventoryPath: string, proxy: string[], 
 
 /** The lab's topology: what `up` recorded, else what the options describe. */
 async function current(opts: LabOptions): Promise<{ t: Topology; p: LabPaths; state?: LabState }> {
-  const wanted = resolveTopology(opts);
-  const p = labPaths(opts.repoRoot, wanted.name);
+  // A lab that is up answers with the topology it recorded: `exec h1 --name perf` needs no --hosts.
+  const p = labPaths(opts.repoRoot, labIdentity(opts).name);
   const state = await readState(p);
-  return { t: state?.topology ?? wanted, p, state };
+  return { t: state?.topology ?? resolveTopology(opts), p, state };
 }
 
 async function healthy(t: Topology): Promise<boolean> {

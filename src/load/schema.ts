@@ -1,13 +1,45 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import { InputError, type SourcePos } from '../errors.js';
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, allowUnionTypes: true });
-const compiled = new WeakMap<object, ValidateFunction>();
+/** One set of ajv options, for the validators compiled at build time and at run time alike. */
+export const AJV_OPTIONS: Options = { allErrors: true, verbose: true, strict: false, allowUnionTypes: true };
 
+/** File the build writes next to this one (scripts/build-validators.mjs): key -> validator. */
+export const PRECOMPILED_FILE = 'validators.generated.cjs';
+
+const require = createRequire(import.meta.url);
+const compiled = new WeakMap<object, ValidateFunction>();
+let precompiled: Record<string, ValidateFunction> | null | undefined;
+let ajv: Ajv | undefined;
+
+/** A schema's identity across processes: the hash of its JSON text. */
+export function schemaKey(schema: object): string {
+  return `v${createHash('sha256').update(JSON.stringify(schema)).digest('hex').slice(0, 24)}`;
+}
+
+/**
+ * The schema's validator: precompiled by the build (no ajv at run time: loading ajv and compiling
+ * the schemas cost more than 100 ms of every run), else compiled now (tests running the sources,
+ * or a schema the build did not know).
+ */
 export function compileSchema(schema: object): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
-    v = ajv.compile(schema);
+    if (precompiled === undefined) {
+      try {
+        precompiled = require(`./${PRECOMPILED_FILE}`) as Record<string, ValidateFunction>;
+      } catch {
+        precompiled = null;
+      }
+    }
+    v = precompiled?.[schemaKey(schema)];
+    if (!v) {
+      const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+      ajv ??= new AjvClass(AJV_OPTIONS);
+      v = ajv.compile(schema);
+    }
     compiled.set(schema, v);
   }
   return v;

@@ -84,12 +84,14 @@ export default defineModule<SysctlArgs>({
     const proc = procPath(args.name);
     const want = args.value === undefined ? undefined : normalizeValue(args.value);
     const setLive = state === 'present' && (args.sysctl_set === true || args.reload !== false);
-    // One probe: live value, then the file (base64, it may hold any bytes).
+    // One inline probe: the live value, then the file (base64, it may hold any bytes). Not the
+    // shell's `read`: it reads a byte at a time, and /proc/sys answers only a whole-file read.
     const probe = await ctx.exec(
       [
         `if [ -r ${quote(proc)} ]; then printf 'live:%s\\n' "$(tr '\\t\\n' '  ' < ${quote(proc)})"; else echo nolive; fi`,
         `if [ -f ${quote(file)} ]; then echo file; base64 < ${quote(file)}; else echo nofile; fi`,
       ].join('\n'),
+      { inline: true },
     );
     if (probe.rc !== 0) return { changed: false, failed: true, msg: `cannot read sysctl state: ${probe.stderr.trim()}` };
     const [liveLine = '', fileLine = '', ...rest] = probe.stdout.split('\n');

@@ -128,7 +128,7 @@ function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
 }
 
 /** One schema object for every task: ajv compiles once per schema object (tens of ms each). */
-const KEYWORDS_SCHEMA = { type: 'object', additionalProperties: false, properties: TASK_KEYWORDS };
+export const KEYWORDS_SCHEMA = { type: 'object', additionalProperties: false, properties: TASK_KEYWORDS };
 
 function checkKeywords(raw: Record<string, unknown>, scope: Scope, extra: string[], what: string): void {
   const rest = { ...raw };

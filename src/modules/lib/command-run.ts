@@ -19,6 +19,8 @@ function trimEnd(s: string): string {
 /**
  * Runs `commandText` (already safe shell text) in one round trip: chdir, the creates/removes
  * test, then the command. A skip is reported by a random marker the command cannot guess.
+ * Without chdir the guards are tested by the session shell itself and only the command gets a
+ * subshell, so a skipped command (the no-op rerun) costs no fork at all.
  */
 export async function runGuardedCommand(
   ctx: ModuleContext,
@@ -27,18 +29,22 @@ export async function runGuardedCommand(
   g: CommandGuards,
 ): Promise<ModuleResult> {
   const skip = `__fabric_skip_${randomBytes(8).toString('hex')}`;
-  const lines: string[] = [];
-  if (g.chdir) lines.push(`cd -- ${quote(g.chdir)} || exit 1`);
-  // Relative creates/removes are relative to chdir, as in Ansible.
-  if (g.creates) lines.push(`if ${existsTest(g.creates)}; then printf '%s creates\\n' ${skip}; exit 0; fi`);
-  if (g.removes) lines.push(`if ! ${existsTest(g.removes)}; then printf '%s removes\\n' ${skip}; exit 0; fi`);
-  if (g.stdin !== undefined) {
-    const data = g.stdin + (g.stdin_add_newline === false ? '' : '\n');
-    lines.push(`printf '%s' ${quote(data)} | ${commandText}`);
+  // Each guard: [test, what to print when it says skip].
+  const guards: [string, string][] = [];
+  if (g.creates) guards.push([existsTest(g.creates), `printf '%s creates\\n' ${skip}`]);
+  if (g.removes) guards.push([`! ${existsTest(g.removes)}`, `printf '%s removes\\n' ${skip}`]);
+  const command =
+    g.stdin === undefined ? commandText : `printf '%s' ${quote(g.stdin + (g.stdin_add_newline === false ? '' : '\n'))} | ${commandText}`;
+  let r;
+  if (guards.length && !g.chdir) {
+    const tests = guards.map(([test, say], i) => `${i ? 'elif' : 'if'} ${test}; then ${say}`);
+    r = await ctx.exec(`${tests.join('\n')}\nelse (\n${command}\n)\nfi`, { inline: true });
   } else {
-    lines.push(commandText);
+    // Relative creates/removes are relative to chdir, as in Ansible: test them after the cd.
+    const lines = g.chdir ? [`cd -- ${quote(g.chdir)} || exit 1`] : [];
+    for (const [test, say] of guards) lines.push(`if ${test}; then ${say}; exit 0; fi`);
+    r = await ctx.exec([...lines, command].join('\n'));
   }
-  const r = await ctx.exec(lines.join('\n'));
   const first = r.stdout.split('\n', 1)[0] ?? '';
   if (first.startsWith(skip)) {
     const which = first.slice(skip.length + 1);

@@ -23,8 +23,9 @@ export interface EditFileOptions {
  * the edit is computed in node; only a different result is written, atomically.
  */
 export async function editFile(ctx: ModuleContext, o: EditFileOptions, edit: (text: string | null) => EditResult): Promise<ModuleResult> {
-  const opts = { content: true, follow: true, maxContentBytes: DEFAULT_MAX_CONTENT };
-  const r = await ctx.exec(probeFileScript(o.path, opts));
+  // The content itself is compared: no checksum (a fork) is needed.
+  const opts = { content: true, follow: true, maxContentBytes: DEFAULT_MAX_CONTENT, checksum: false as const };
+  const r = await ctx.exec(probeFileScript(o.path, opts), { inline: true });
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot read ${o.path}: ${r.stderr.trim()}` };
   const st = parseFileState(r.stdout, opts);
   const target = st.path || o.path;

@@ -44,10 +44,15 @@ export function tempPrefix(path: string): string {
   return posix.join(posix.dirname(path), `.${posix.basename(path)}.fabric-`);
 }
 
+/** The shell variables probeFileScript sets; it unsets them at its end (probes run inline). */
+const PROBE_VARS = 'p b r d f a s z';
+
 /**
  * Shell text printing one line `type|mode|owner|group|uid|gid|size|mtime|checksum|b64(link)|b64(path)`
  * for path, then (content) the file's base64. Part of a module's single probe round trip; every value
- * that could hold odd characters travels base64-encoded.
+ * that could hold odd characters travels base64-encoded. It is inline-safe (ExecOptions.inline): no
+ * exit, no cd, its variables unset at the end. Forks are what a probe costs (milliseconds each on a
+ * small VM), so programs run only when needed: stat for a path that exists, a checksum when asked.
  */
 export function probeFileScript(path: string, withContent: boolean | ProbeOptions = false): string {
   const o: ProbeOptions = typeof withContent === 'boolean' ? { content: withContent } : withContent;
@@ -61,13 +66,14 @@ export function probeFileScript(path: string, withContent: boolean | ProbeOption
     // Remove temp files a cut connection left beside this destination (ours, never the user's).
     `case $p in */*) d=\${p%/*};; *) d=.;; esac`,
     `for f in "$d/.\${p##*/}.fabric-"*; do [ -e "$f" ] && rm -f -- "$f"; done 2>/dev/null`,
-    `a=$(stat -c '%a|%U|%G|%u|%g|%s|%Y' -- "$p" 2>/dev/null)`,
+    `a=; if [ -e "$p" ] || [ -L "$p" ]; then a=$(stat -c '%a|%U|%G|%u|%g|%s|%Y' -- "$p" 2>/dev/null); fi`,
     `if [ -L "$p" ]; then printf 'link|%s||%s|%s\\n' "$a" "$(printf %s "$(readlink -- "$p")" | base64 -w0)" "$b"`,
     `elif [ -d "$p" ]; then printf 'directory|%s|||%s\\n' "$a" "$b"`,
     `elif [ -f "$p" ]; then ${sum ? `s=$(${sum} < "$p"); s=\${s%% *}` : 's='}; printf 'file|%s|%s||%s\\n' "$a" "$s" "$b"` +
       (o.content ? `; z=\${a#*|*|*|*|*|}; if [ "\${z%%|*}" -le ${max} ]; then base64 < "$p"; fi` : ''),
     `elif [ -e "$p" ]; then printf 'other|%s|||%s\\n' "$a" "$b"`,
     `else printf 'absent||||||||||%s\\n' "$b"; fi`,
+    `unset ${PROBE_VARS}`,
   ]
     .filter(Boolean)
     .join('\n');
