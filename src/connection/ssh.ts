@@ -142,6 +142,8 @@ export class SshConnection implements Connection {
         username: t.user,
         privateKey: privateKey?.toString(),
         agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
+        // Straight to the one method we have: ssh2 otherwise asks with `none` first (a round trip).
+        authHandler: [keyFile ? 'publickey' : 'agent'],
         readyTimeout: t.connectTimeoutMs,
         keepaliveInterval: KEEPALIVE_MS,
         keepaliveCountMax: KEEPALIVE_MISSES,
