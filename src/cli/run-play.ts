@@ -128,6 +128,7 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
       reporter,
       check: !!flags.check,
       diff: !!flags.diff,
+      verbosity: flags.verbose,
       forks,
       extraVars,
       becomePassword,

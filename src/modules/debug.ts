@@ -24,8 +24,9 @@ export default defineModule<DebugArgs>({
     if (a.msg !== undefined && a.var !== undefined) throw new InputError("debug: give either 'msg' or 'var', not both");
   },
   async run(a, ctx) {
-    // The renderer hides results whose verbosity exceeds the run's -v level.
-    const v: ModuleResult = { changed: false, ...(a.verbosity ? { verbosity: a.verbosity } : {}) };
+    // Ansible: a debug above the run's -v level is skipped, and counted so in the recap.
+    if (a.verbosity !== undefined && a.verbosity > ctx.verbosity) return { changed: false, skipped: true, msg: 'Verbosity threshold not met.' };
+    const v: ModuleResult = { changed: false };
     if (a.var !== undefined) {
       let value: unknown;
       try {

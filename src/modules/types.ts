@@ -50,6 +50,8 @@ export interface ModuleContext extends StaticContext {
   readonly host: string; // inventory name
   readonly check: boolean;
   readonly diff: boolean;
+  /** How verbose the run is (the -v count). */
+  readonly verbosity: number;
   /** The host's merged variables for this task (templating already applied to args). */
   readonly vars: Vars;
   /** One round trip through the host's long-lived shell; become (sudo) is applied here. */

@@ -8,9 +8,9 @@ import type { ModuleResult, Vars } from '../modules/types.js';
 import type { PlanItem, PlannedPlay, PlannedTask, Plan } from '../plan/types.js';
 import { forEachTask } from '../plan/walk.js';
 import { compileCondition, evaluateAll } from '../vars/conditions.js';
-import { checkTemplate, renderDeep, renderText } from '../vars/template.js';
+import { checkTemplate, isTemplated, renderDeep, renderText } from '../vars/template.js';
 import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
-import type { HostResult, HostStats, HostStatus, Reporter } from './events.js';
+import type { HostResult, HostStats, HostStatus, Reporter, TaskInfo } from './events.js';
 import { gatherFacts } from './facts.js';
 import { mapLimit } from '../map-limit.js';
 import { emptyStats, type HostState } from './host-state.js';
@@ -26,6 +26,8 @@ export interface RunOptions extends PoolOptions {
   reporter: Reporter;
   check: boolean;
   diff: boolean;
+  /** -v count: debug tasks with a higher `verbosity` are skipped. */
+  verbosity?: number;
   forks: number;
   extraVars: Vars;
   becomePassword?: string;
@@ -234,7 +236,8 @@ export class Executor {
     if (!hosts.length) return;
     const { reporter } = this.opts;
     const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
-    reporter.onEvent({ type: 'task_start', task: t.info, hosts: targets.map((h) => h.name) });
+    const info = this.shownTask(play, t, targets[0]!);
+    reporter.onEvent({ type: 'task_start', task: info, hosts: targets.map((h) => h.name) });
     await mapLimit(targets, this.opts.forks, async (h) => {
       const started = Date.now();
       // An interrupted run waits for a running task only up to the grace period; closing the
@@ -245,9 +248,22 @@ export class Executor {
         // run_once: the result is every host's (Ansible sets the registered variable on all of them).
         for (const other of hosts.slice(1)) if (t.register) this.setRuntime(other, t.register, this.registered(outcome));
       }
-      reporter.onEvent({ type: 'host_result', task: t.info, host: h.name, outcome });
+      reporter.onEvent({ type: 'host_result', task: info, host: h.name, outcome });
     });
-    reporter.onEvent({ type: 'task_end', task: t.info });
+    reporter.onEvent({ type: 'task_end', task: info });
+  }
+
+  /**
+   * The task as the report shows it: a templated name is rendered with the first host's variables,
+   * as Ansible does; a name that cannot be rendered yet (a variable set later) stays as written.
+   */
+  private shownTask(play: PlannedPlay, t: PlannedTask, first: HostState): TaskInfo {
+    if (!isTemplated(t.info.name)) return t.info;
+    try {
+      return { ...t.info, name: renderText(t.info.name, this.varsFor(play, t, first), t.pos) };
+    } catch {
+      return t.info;
+    }
   }
 
   private abandoned(started: number): HostResult {
@@ -378,6 +394,7 @@ export class Executor {
       become: become ? { user: becomeUser, password: this.opts.becomePassword } : undefined,
       check,
       diff: this.opts.diff,
+      verbosity: this.opts.verbosity ?? 0,
       vars,
       facts: async () => {
         await this.facts(delegate);

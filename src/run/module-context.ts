@@ -16,6 +16,8 @@ export interface ContextDeps {
   become?: Become;
   check: boolean;
   diff: boolean;
+  /** The run's -v count (default 0). */
+  verbosity?: number;
   vars: Vars;
   facts(): Promise<Facts>;
   render(text: string, where: string): string;
@@ -38,6 +40,7 @@ export function createModuleContext(d: ContextDeps): ModuleContext {
     host: d.host,
     check: d.check,
     diff: d.diff,
+    verbosity: d.verbosity ?? 0,
     vars: d.vars,
     exec,
     async upload(content: Buffer, remotePath: string) {
