@@ -8,8 +8,9 @@ import { compileCondition } from '../../src/vars/conditions.js';
 import { argErrors } from '../support/module-harness.js';
 
 /** Only evaluate is used by these modules; expressions are looked up in a table (a test evaluator). */
-function ctxWith(values: Record<string, unknown>): ModuleContext {
+function ctxWith(values: Record<string, unknown>, verbosity = 0): ModuleContext {
   return {
+    verbosity,
     evaluate: (e: string) => {
       if (!(e in values)) throw new Error(`'${e}' is undefined`);
       return values[e];
@@ -43,7 +44,8 @@ describe('fail / debug / set_fact', () => {
     expect(await debug.run({ msg: 'hi' }, ctxWith({}))).toEqual({ changed: false, msg: 'hi' });
     expect(await debug.run({}, ctxWith({}))).toEqual({ changed: false, msg: 'Hello world!' });
     expect(await debug.run({ msg: ['a', 1] }, ctxWith({}))).toEqual({ changed: false, msg: '[\n  "a",\n  1\n]' });
-    expect(await debug.run({ var: 'facts.os', verbosity: 2 }, ctxWith({ 'facts.os': 'Debian' }))).toEqual({ changed: false, verbosity: 2, 'facts.os': 'Debian' });
+    expect(await debug.run({ var: 'facts.os', verbosity: 2 }, ctxWith({ 'facts.os': 'Debian' }, 2))).toEqual({ changed: false, 'facts.os': 'Debian' });
+    expect(await debug.run({ var: 'facts.os', verbosity: 2 }, ctxWith({ 'facts.os': 'Debian' }, 1))).toEqual({ changed: false, skipped: true, msg: 'Verbosity threshold not met.' });
     expect((await debug.run({ var: 'nope' }, ctxWith({})))['nope']).toMatch(/NOT DEFINED/);
     expect(() => debug.validate!({ msg: 'a', var: 'b' }, {} as never)).toThrow(/either/);
   });
