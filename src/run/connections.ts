@@ -1,7 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LocalConnection } from '../connection/local.js';
-import { SshConnection } from '../connection/ssh.js';
 import { UnreachableError, type Connection } from '../connection/types.js';
 import type { Vars } from '../modules/types.js';
 
@@ -58,6 +57,9 @@ export class ConnectionPool {
       // Test safety net: only loopback and lab (proxied) hosts may be contacted.
       throw new UnreachableError(t.host, `refusing to connect to ${t.address} directly (FABRIC_REQUIRE_PROXY=1)`);
     }
+    // Imported on first use: ssh2 is the heaviest import, and a run that stops at validation
+    // (exit 5), lists its plan or uses only local hosts never needs it.
+    const { SshConnection } = await import('../connection/ssh.js');
     const c = await SshConnection.connect({
       host: t.host,
       address: t.address,
