@@ -14,9 +14,6 @@ export async function allSchemas(): Promise<Record<string, object>> {
     inventory: inventoryValidationSchema,
     vars_file: varsFileSchema,
   };
-  for (const name of moduleNames()) {
-    const def = await loadModule(name);
-    if (def.schema) out[`module_${name}`] = def.schema;
-  }
+  for (const name of moduleNames()) out[`module_${name}`] = (await loadModule(name)).schema;
   return out;
 }
