@@ -11,6 +11,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           // Files share one lab and one test sshd: run them one at a time.
           fileParallelism: false,
+          // Runs connect directly and close with the run (holder.test.ts turns the holder on):
+          // tests that count processes and connections see only the run's own.
+          env: { FABRIC_SSH_PERSIST: '0' },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -19,12 +19,14 @@ const REGISTRARS = {
   play: async (p: Command) => (await import('./play.js')).registerPlayCommands(p),
   inventory: async (p: Command) => (await import('./inventory.js')).registerInventoryCommands(p),
   lab: async (p: Command) => (await import('./lab.js')).registerLabCommands(p),
+  disconnect: async (p: Command) => (await import('./disconnect.js')).registerDisconnectCommand(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
   ['check', 'play'],
   ['inventory', 'inventory'],
   ['lab', 'lab'],
+  ['disconnect', 'disconnect'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {

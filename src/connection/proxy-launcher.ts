@@ -20,17 +20,21 @@ const CHUNK = 200;
 
 interface Request {
   argv: string[];
+  cwd?: string;
   resolve: (d: Duplex) => void;
 }
 
 let pending: Request[] = [];
 
-/** The proxy's stdio as a stream; an exit with a non-zero code destroys it with the proxy's stderr. */
-export function launchProxy(argv: string[]): Promise<Duplex> {
-  if (!existsSync(BASH)) return Promise.resolve(spawnOne(argv));
+/**
+ * The proxy's stdio as a stream; an exit with a non-zero code destroys it with the proxy's stderr.
+ * cwd: where it starts (default: this process's directory).
+ */
+export function launchProxy(argv: string[], cwd?: string): Promise<Duplex> {
+  if (!existsSync(BASH)) return Promise.resolve(spawnOne(argv, cwd));
   return new Promise((resolve) => {
     if (!pending.length) setImmediate(flush);
-    pending.push({ argv, resolve });
+    pending.push({ argv, cwd, resolve });
   });
 }
 
@@ -41,9 +45,9 @@ function flush(): void {
 }
 
 /** The classic way: one spawn per proxy (no bash here, or a single request). */
-function spawnOne(argv: string[]): Duplex {
+function spawnOne(argv: string[], cwd?: string): Duplex {
   const [cmd, ...args] = argv;
-  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'], cwd });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
@@ -57,7 +61,7 @@ function spawnOne(argv: string[]): Duplex {
 
 function launchChunk(reqs: Request[]): void {
   if (reqs.length === 1) {
-    reqs[0]!.resolve(spawnOne(reqs[0]!.argv));
+    reqs[0]!.resolve(spawnOne(reqs[0]!.argv, reqs[0]!.cwd));
     return;
   }
   // Private dir for each proxy's stderr (shown when it fails).
@@ -68,7 +72,9 @@ function launchChunk(reqs: Request[]): void {
   // reaches a sibling); the helper reports "<index> <exit code>" on its stdout when one ends.
   const lines = reqs.map((r, i) => {
     const fd = fds[i]!;
-    return `{ ${shellJoin(r.argv)} <&${fd} >&${fd} 2>${shellJoin([join(dir, String(i))])} ${closeOthers(-1)}; echo "${i} $?"; } ${closeOthers(fd)} &`;
+    // `&` already forks the group, so its `cd` costs nothing and touches only this proxy.
+    const cd = r.cwd ? `cd ${shellJoin([r.cwd])} && ` : '';
+    return `{ ${cd}${shellJoin(r.argv)} <&${fd} >&${fd} 2>${shellJoin([join(dir, String(i))])} ${closeOthers(-1)}; echo "${i} $?"; } ${closeOthers(fd)} &`;
   });
   const script = [...lines, `exec ${fds.map((f) => `${f}>&-`).join(' ')}`, 'wait', `rm -rf -- ${shellJoin([dir])}`].join('\n');
   let child: ChildProcess;

@@ -1,6 +1,3 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
@@ -8,6 +5,7 @@ import { keyType, knownHostsName, knownKeys, readShared, rememberKey, type Known
 import { launchProxy } from './proxy-launcher.js';
 import { shellJoin } from '../quote.js';
 import { ShellSession, type ShellPipes } from './shell-session.js';
+import type { SshTarget } from './ssh-target.js';
 import {
   HostKeyError,
   UnreachableError,
@@ -17,30 +15,11 @@ import {
   type ExecResult,
 } from './types.js';
 
-export interface SshTarget {
-  host: string; // inventory name, for messages
-  address: string;
-  port: number;
-  user: string;
-  keyFile?: string;
-  knownHostsFile: string;
-  acceptNewHostKeys: boolean;
-  connectTimeoutMs: number;
-  /** argv of a local command whose stdio is the TCP stream (%h, %p substituted); no shell. */
-  proxyCommand?: string[];
-}
+export type { SshTarget };
 
 /** Keepalive every 5 s, 3 misses: a dead host is declared unreachable within about 15 s. */
 const KEEPALIVE_MS = 5000;
 const KEEPALIVE_MISSES = 3;
-
-function defaultKey(): string | undefined {
-  for (const f of ['id_ed25519', 'id_ecdsa', 'id_rsa']) {
-    const p = join(homedir(), '.ssh', f);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
 
 /** The proxy argv with OpenSSH's %h and %p tokens filled in. */
 function proxyArgv(argv: string[], t: SshTarget): string[] {
@@ -104,6 +83,8 @@ export class SshConnection implements Connection {
   private inFlight = 0;
   /** Remote files an SFTP write is filling: close() removes them when it stops the write. */
   private readonly uploading = new Set<string>();
+  /** The host key this connection was verified with. */
+  private hostKey: KnownKey | undefined;
 
   private constructor(private readonly target: SshTarget) {
     this.host = target.host;
@@ -126,12 +107,12 @@ export class SshConnection implements Connection {
     const known = recorded.filter((k) => !k.revoked);
     let refused: string | undefined;
     let learned: KnownKey | undefined;
-    const keyFile = t.keyFile ?? (process.env.SSH_AUTH_SOCK ? undefined : defaultKey());
+    const keyFile = t.keyFile;
     let release: (() => void) | undefined;
     try {
       const privateKey = keyFile ? await readShared(keyFile) : undefined;
       // Proxies asked for in the same turn start together (see proxy-launcher.ts).
-      const sock = t.proxyCommand ? await launchProxy(proxyArgv(t.proxyCommand, t)) : undefined;
+      const sock = t.proxyCommand ? await launchProxy(proxyArgv(t.proxyCommand, t), t.cwd) : undefined;
       // Proxies start all at once (cheap); handshakes (sshd's CPU) a bounded number at a time,
       // each timed from its own start.
       release = await handshakeSlot();
@@ -141,7 +122,7 @@ export class SshConnection implements Connection {
         port: t.port,
         username: t.user,
         privateKey: privateKey?.toString(),
-        agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
+        agent: keyFile ? undefined : t.agent,
         // Straight to the one method we have: ssh2 otherwise asks with `none` first (a round trip).
         authHandler: [keyFile ? 'publickey' : 'agent'],
         readyTimeout: t.connectTimeoutMs,
@@ -156,7 +137,10 @@ export class SshConnection implements Connection {
             refused = `host key for ${t.host} (${name}) is REVOKED in ${t.knownHostsFile}: refusing to connect`;
             return false;
           }
-          if (known.some((k) => k.blob === seen.blob)) return true;
+          if (known.some((k) => k.blob === seen.blob)) {
+            this.hostKey = seen;
+            return true;
+          }
           if (known.length) {
             refused = `host key for ${t.host} (${name}) has CHANGED: refusing to connect (possible impersonation); fix ${t.knownHostsFile}`;
             return false;
@@ -166,6 +150,7 @@ export class SshConnection implements Connection {
             return false;
           }
           learned = seen;
+          this.hostKey = seen;
           return true;
         },
       });
@@ -203,6 +188,28 @@ export class SshConnection implements Connection {
         resolve({ stdin: ch, stdout: ch, stderr: ch.stderr, kill: () => ch.close(), closed, killGroupFromNextShell: true });
       });
     });
+  }
+
+  /** Resolves when the transport is gone (the host closed it, or it broke). */
+  get gone(): Promise<void> {
+    return this.lost;
+  }
+
+  /** Connected, and no command or upload of a previous user still running: a holder may lend it again. */
+  get idle(): boolean {
+    return !!this.client && !this.brokenWhy && this.inFlight === 0 && this.uploading.size === 0;
+  }
+
+  /**
+   * Whether the key this connection was verified with is still trusted by its known_hosts file:
+   * a holder asks before lending it again, so a key revoked or removed meanwhile is not bypassed.
+   */
+  async stillTrusted(): Promise<boolean> {
+    const seen = this.hostKey;
+    if (!seen) return false;
+    const recorded = await knownKeys(this.target.knownHostsFile, knownHostsName(this.target.address, this.target.port));
+    if (recorded.some((k) => k.revoked && k.blob === seen.blob)) return false;
+    return recorded.some((k) => !k.revoked && k.blob === seen.blob);
   }
 
   async exec(script: string, opts?: ExecOptions): Promise<ExecResult> {

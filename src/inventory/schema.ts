@@ -13,6 +13,11 @@ const connectionVars = {
   fabric_connection: { enum: ['ssh', 'local'], description: 'How to reach the host.' },
   fabric_become: { type: 'boolean', description: 'Run tasks as another user via sudo.' },
   fabric_become_user: { type: 'string', minLength: 1, description: 'User to become (default root).' },
+  fabric_ssh_persist: {
+    type: 'number',
+    minimum: 0,
+    description: 'Seconds the connection holder keeps the SSH connection open after a run, like ControlPersist (default 60; 0: close with the run).',
+  },
   fabric_proxy_command: {
     type: 'array',
     minItems: 1,

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LocalConnection } from '../connection/local.js';
+import { defaultKey, type SshTarget } from '../connection/ssh-target.js';
 import { UnreachableError, type Connection } from '../connection/types.js';
 import type { Vars } from '../modules/types.js';
 
@@ -20,7 +21,12 @@ export interface HostTarget {
   keyFile?: string;
   knownHostsFile: string;
   proxyCommand?: string[];
+  /** Seconds the connection holder keeps the connection after the run (0: no holder, close with the run). */
+  persist: number;
 }
+
+/** Like Ansible's ControlPersist=60s: a rerun within a minute skips the SSH handshake. */
+export const DEFAULT_PERSIST_SECONDS = 60;
 
 /** Reads the fabric_* connection variables of a host (already merged and rendered). */
 export function hostTarget(host: string, v: Vars): HostTarget {
@@ -33,6 +39,7 @@ export function hostTarget(host: string, v: Vars): HostTarget {
     keyFile: v.fabric_ssh_key ? String(v.fabric_ssh_key) : undefined,
     knownHostsFile: v.fabric_known_hosts ? String(v.fabric_known_hosts) : join(homedir(), '.ssh', 'known_hosts'),
     proxyCommand: Array.isArray(v.fabric_proxy_command) ? v.fabric_proxy_command.map(String) : undefined,
+    persist: Number(v.fabric_ssh_persist ?? process.env.FABRIC_SSH_PERSIST ?? DEFAULT_PERSIST_SECONDS),
   };
 }
 
@@ -57,20 +64,31 @@ export class ConnectionPool {
       // Test safety net: only loopback and lab (proxied) hosts may be contacted.
       throw new UnreachableError(t.host, `refusing to connect to ${t.address} directly (FABRIC_REQUIRE_PROXY=1)`);
     }
-    // Imported on first use: ssh2 is the heaviest import, and a run that stops at validation
-    // (exit 5), lists its plan or uses only local hosts never needs it.
-    const { SshConnection } = await import('../connection/ssh.js');
-    const c = await SshConnection.connect({
+    if (!(t.persist >= 0)) throw new UnreachableError(t.host, `fabric_ssh_persist must be a number of seconds (0 turns it off), not '${t.persist}'`);
+    // The key, agent and files as this run sees them: a holder started from elsewhere reads the same ones.
+    const keyFile = t.keyFile ? resolve(t.keyFile) : process.env.SSH_AUTH_SOCK ? undefined : defaultKey();
+    const target: SshTarget = {
       host: t.host,
       address: t.address,
       port: t.port,
       user: t.user,
-      keyFile: t.keyFile,
-      knownHostsFile: t.knownHostsFile,
+      keyFile,
+      agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
+      knownHostsFile: resolve(t.knownHostsFile),
       acceptNewHostKeys: this.opts.acceptNewHostKeys,
       connectTimeoutMs: this.opts.connectTimeoutMs,
       proxyCommand: t.proxyCommand,
-    });
+      cwd: t.proxyCommand ? process.cwd() : undefined,
+    };
+    if (t.persist > 0) {
+      const { HeldConnection } = await import('../connection/held.js');
+      const held = await HeldConnection.open(target, t.persist * 1000);
+      if (held) return this.wrapped(held);
+    }
+    // Imported on first use: ssh2 is the heaviest import, and a run that stops at validation
+    // (exit 5), lists its plan, uses only local hosts or a connection holder never needs it.
+    const { SshConnection } = await import('../connection/ssh.js');
+    const c = await SshConnection.connect(target);
     return this.wrapped(c);
   }
 

@@ -1,0 +1,157 @@
+import type { Server, Socket } from 'node:net';
+import { readMessages, send, toWire, type HolderReply, type HolderRequest } from './holder-protocol.js';
+import { SshConnection } from './ssh.js';
+import { targetKey, type SshTarget } from './ssh-target.js';
+
+/** With nothing parked and no client, the holder exits after this long. */
+const EXIT_WHEN_EMPTY_MS = 1000;
+
+/**
+ * One no-fork round trip through the held shell: a connection whose host went away a moment ago
+ * (its close not seen yet) is replaced here instead of failing the run's first task.
+ */
+async function answers(conn: SshConnection, timeoutMs: number): Promise<boolean> {
+  try {
+    return (await conn.exec(':', { inline: true, timeoutMs })).rc === 0;
+  } catch {
+    return false;
+  }
+}
+
+interface Parked {
+  conn: SshConnection;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Keeps SSH connections open between runs, as OpenSSH's ControlPersist does for Ansible: a run
+ * leases one connection per host over a unix socket and gives it back when its socket closes;
+ * a connection nobody leases for persistMs is closed. A leased connection serves one run only.
+ */
+export class ConnectionHolder {
+  private readonly parked = new Map<string, Parked[]>();
+  private clients = 0;
+  private shuttingDown = false;
+  private exitTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly server: Server,
+    private readonly exit: () => void,
+  ) {
+    server.on('connection', (sock) => this.serve(sock));
+    this.exitIfEmpty();
+  }
+
+  private get parkedCount(): number {
+    let n = 0;
+    for (const list of this.parked.values()) n += list.length;
+    return n;
+  }
+
+  private exitIfEmpty(): void {
+    clearTimeout(this.exitTimer);
+    if (this.clients > 0 || this.parkedCount > 0) return;
+    this.exitTimer = setTimeout(() => {
+      this.server.close();
+      this.exit();
+    }, this.shuttingDown ? 0 : EXIT_WHEN_EMPTY_MS);
+  }
+
+  private serve(sock: Socket): void {
+    this.clients++;
+    clearTimeout(this.exitTimer);
+    let lease: { key: string; conn: SshConnection; persistMs: number } | undefined;
+    let dropped = false;
+    const reply = (r: HolderReply) => send(sock, r);
+    const fail = (id: number, e: unknown) => reply({ id, ok: false, error: toWire(e) });
+    sock.on('error', () => undefined); // a client killed mid-run: handled on close
+    readMessages<HolderRequest>(sock, (m) => {
+      switch (m.op) {
+        case 'open':
+          if (lease) return fail(m.id, new Error('this socket already holds a connection'));
+          this.lease(m.target)
+            .then(({ conn, reused }) => {
+              lease = { key: targetKey(m.target), conn, persistMs: m.persistMs };
+              if (sock.destroyed) return this.giveBack(lease, false);
+              reply({ id: m.id, ok: true, reused });
+            })
+            .catch((e: unknown) => fail(m.id, e));
+          return;
+        case 'exec':
+          if (!lease) return fail(m.id, new Error('no connection opened on this socket'));
+          lease.conn.exec(m.script, m.opts).then((result) => reply({ id: m.id, ok: true, result }), (e: unknown) => fail(m.id, e));
+          return;
+        case 'upload':
+          if (!lease) return fail(m.id, new Error('no connection opened on this socket'));
+          lease.conn.upload(Buffer.from(m.data, 'base64'), m.path).then(() => reply({ id: m.id, ok: true }), (e: unknown) => fail(m.id, e));
+          return;
+        case 'stop':
+          dropped = true;
+          void (lease ? lease.conn.close() : Promise.resolve()).then(() => reply({ id: m.id, ok: true }));
+          return;
+        case 'shutdown': {
+          const closed = this.dropParked();
+          this.shuttingDown = true;
+          reply({ id: m.id, ok: true, closed });
+          return;
+        }
+      }
+    });
+    sock.on('close', () => {
+      this.clients--;
+      if (lease) this.giveBack(lease, !dropped);
+      this.exitIfEmpty();
+    });
+  }
+
+  /** An idle parked connection for the same target whose host key is still trusted, else a new one. */
+  private async lease(target: SshTarget): Promise<{ conn: SshConnection; reused: boolean }> {
+    const key = targetKey(target);
+    const list = this.parked.get(key) ?? [];
+    while (list.length) {
+      const p = list.pop()!;
+      clearTimeout(p.timer);
+      if (!list.length) this.parked.delete(key);
+      if (p.conn.idle && (await p.conn.stillTrusted()) && (await answers(p.conn, target.connectTimeoutMs))) return { conn: p.conn, reused: true };
+      void p.conn.close();
+    }
+    return { conn: await SshConnection.connect(target), reused: false };
+  }
+
+  /** Parks a connection its run gave back intact; closes one that is busy, broken or not wanted. */
+  private giveBack(lease: { key: string; conn: SshConnection; persistMs: number }, keep: boolean): void {
+    const { key, conn, persistMs } = lease;
+    if (!keep || this.shuttingDown || persistMs <= 0 || !conn.idle) {
+      void conn.close().finally(() => this.exitIfEmpty());
+      return;
+    }
+    const parked: Parked = { conn, timer: setTimeout(() => this.unpark(key, parked, true), persistMs) };
+    const list = this.parked.get(key) ?? [];
+    list.push(parked);
+    this.parked.set(key, list);
+    // A host that goes away while parked is forgotten at once, not handed to the next run.
+    void conn.gone.then(() => this.unpark(key, parked, false));
+  }
+
+  private unpark(key: string, p: Parked, close: boolean): void {
+    const list = this.parked.get(key);
+    const i = list?.indexOf(p) ?? -1;
+    if (i < 0) return;
+    list!.splice(i, 1);
+    if (!list!.length) this.parked.delete(key);
+    clearTimeout(p.timer);
+    if (close) void p.conn.close();
+    this.exitIfEmpty();
+  }
+
+  private dropParked(): number {
+    let n = 0;
+    for (const [key, list] of [...this.parked]) {
+      for (const p of [...list]) {
+        this.unpark(key, p, true);
+        n++;
+      }
+    }
+    return n;
+  }
+}
