@@ -109,7 +109,7 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
   }
   const becomePassword = flags.askBecomePass ? await askPassword() : undefined;
   const mode = flags.json ? 'json' : process.stdout.isTTY && !process.env.CI ? 'live' : 'plain';
-  const reporter = createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
+  const reporter = await createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
   const abort = new AbortController();
   // FABRIC_INTERRUPT_GRACE_MS: how long Ctrl-C waits for running tasks (tests use a short one).
   const graceEnv = Number(process.env.FABRIC_INTERRUPT_GRACE_MS);

@@ -13,6 +13,17 @@ export interface ExecOptions {
    * `exit`, `cd` or change shell options, and must `unset` the variables it sets.
    */
   inline?: boolean;
+  /**
+   * The script only reads the host (an inline probe of a module's state): the executor may run it
+   * ahead of its task, batched with the play's other probes, and serve this exec from that batch
+   * while nothing has changed the host since (src/run/read-ahead.ts).
+   */
+  probe?: boolean;
+  /**
+   * The script may change the host, but this result shows it did not (a command skipped by its
+   * `creates` guard): probe results read ahead stay valid. Runs on the controller, never sent.
+   */
+  unchangedIf?: (r: ExecResult) => boolean;
 }
 
 /** Counters a test or the benchmark reads to assert round trips. */

@@ -71,7 +71,7 @@ export default defineModule<AptRepositoryArgs>({
   async run(a, ctx) {
     const path = sourcesPath(a.name);
     const present = (a.state ?? 'present') === 'present';
-    const st = parseFileState((await ctx.exec(probeFileScript(path, true), { inline: true })).stdout);
+    const st = parseFileState((await ctx.exec(probeFileScript(path, true), { inline: true, probe: true })).stdout);
     const before = st.type === 'file' ? st.content?.toString('utf8') ?? '' : '';
     const after = present ? deb822Text(a) : '';
     const changed = present ? st.type !== 'file' || before !== after : st.type !== 'absent';

@@ -72,7 +72,7 @@ async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
   let script = probeFileScript(path, { follow, checksum: false });
   if (wantsTree) script += `\nif [ -d ${quote(path)} ]; then ${treeScript(path)}; fi`;
   if (a.state === 'link') script += `\n${srcExistsScript(path, a.src!)}`;
-  const r = await ctx.exec(script, { inline: true });
+  const r = await ctx.exec(script, { inline: true, probe: true });
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${path}: ${r.stderr.trim()}` };
   const st = parseFileState(r.stdout, { content: false });
   // Ansible: without a state, a path keeps the kind it has (directory or file).

@@ -87,7 +87,7 @@ export default defineModule<GetUrlArgs>({
     const sum = a.checksum ? parseChecksum(a.checksum) : undefined;
     // Other algorithms than the probe's sha256 are computed in the same round trip.
     const extra = sum && sum.algo !== 'sha256' ? `\nif [ -f ${quote(a.dest)} ]; then echo "sum=$(${sum.algo}sum < ${quote(a.dest)} | cut -d' ' -f1)"; fi` : '';
-    const probe = await ctx.exec(probeFileScript(a.dest) + extra, { inline: true });
+    const probe = await ctx.exec(probeFileScript(a.dest) + extra, { inline: true, probe: true });
     const st = parseFileState(probe.stdout);
     const have = sum?.algo === 'sha256' ? st.sha256 : /^sum=([0-9a-f]+)$/m.exec(probe.stdout)?.[1];
     if (st.type !== 'file' && st.type !== 'absent') return { changed: false, failed: true, msg: `${a.dest} exists and is a ${st.type}, not a file` };

@@ -41,7 +41,7 @@ const statModule: ModuleDef<StatArgs> = defineModule<StatArgs>({
     const path = pathOf(a);
     const opts = { follow: a.follow, checksum: a.get_checksum === false ? (false as const) : (a.checksum_algorithm ?? 'sha256') };
     // lnk_source is the fully resolved target, printed after the probe line in the same round trip.
-    const r = await ctx.exec(`${probeFileScript(path, opts)}\nif [ -L ${quote(path)} ]; then printf '%s' "$(readlink -f -- ${quote(path)})" | base64 -w0; fi`, { inline: true });
+    const r = await ctx.exec(`${probeFileScript(path, opts)}\nif [ -L ${quote(path)} ]; then printf '%s' "$(readlink -f -- ${quote(path)})" | base64 -w0; fi`, { inline: true, probe: true });
     if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot stat ${path}: ${r.stderr.trim()}` };
     const st = parseFileState(r.stdout, { ...opts, content: false });
     if (st.type === 'absent') return { changed: false, stat: { exists: false } };

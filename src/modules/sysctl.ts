@@ -91,7 +91,7 @@ export default defineModule<SysctlArgs>({
         `if [ -r ${quote(proc)} ]; then printf 'live:%s\\n' "$(tr '\\t\\n' '  ' < ${quote(proc)})"; else echo nolive; fi`,
         `if [ -f ${quote(file)} ]; then echo file; base64 < ${quote(file)}; else echo nofile; fi`,
       ].join('\n'),
-      { inline: true },
+      { inline: true, probe: true },
     );
     if (probe.rc !== 0) return { changed: false, failed: true, msg: `cannot read sysctl state: ${probe.stderr.trim()}` };
     const [liveLine = '', fileLine = '', ...rest] = probe.stdout.split('\n');

@@ -1,4 +1,4 @@
-import { createTwoFilesPatch } from 'diff';
+import type * as JsDiff from 'diff';
 import type { FileDiff } from '../modules/types.js';
 import { COLOR, stringc } from './ansi.js';
 
@@ -6,9 +6,17 @@ function withNewline(text: string): string {
   return text === '' || text.endsWith('\n') ? text : `${text}\n`;
 }
 
+let jsdiff: typeof JsDiff | undefined;
+
+/** Loads jsdiff; createReporter calls it for a run that prints diffs (--diff), before any result. */
+export async function loadDiffRenderer(): Promise<void> {
+  jsdiff ??= await import('diff');
+}
+
 /** jsdiff starts with `Index:` and `====` lines that `diff -u` and Ansible do not print. */
 function patchLines(oldName: string, newName: string, before: string, after: string): string[] {
-  const lines = createTwoFilesPatch(oldName, newName, before, after).split('\n');
+  if (!jsdiff) throw new Error('internal: loadDiffRenderer() was not awaited before rendering a diff');
+  const lines = jsdiff.createTwoFilesPatch(oldName, newName, before, after).split('\n');
   const start = lines.findIndex((l) => l.startsWith('--- '));
   const body = start >= 0 ? lines.slice(start) : lines;
   if (body.length && body[body.length - 1] === '') body.pop();

@@ -1,6 +1,6 @@
 import type { Reporter } from '../run/events.js';
+import { loadDiffRenderer } from './diff.js';
 import { JsonReporter } from './json.js';
-import { LiveReporter } from './live.js';
 import { PlainReporter } from './plain.js';
 
 export { formatRecapLine } from './recap.js';
@@ -24,16 +24,20 @@ function canRedraw(out: NodeJS.WritableStream): boolean {
   return tty.columns !== 0 && process.stdout.columns !== 0;
 }
 
-/** The renderer for a run: listr2 on a terminal, Ansible-like lines otherwise, or one JSON document. */
-export function createReporter(opts: ReporterOptions): Reporter {
+/**
+ * The renderer for a run: listr2 on a terminal, Ansible-like lines otherwise, or one JSON document.
+ * listr2 and jsdiff load only when this run draws rows or prints diffs (they cost start-up time).
+ */
+export async function createReporter(opts: ReporterOptions): Promise<Reporter> {
   const out = opts.out ?? process.stdout;
   const streamOpts = { verbose: opts.verbose, diff: opts.diff, out, now: opts.now };
+  if (opts.diff && opts.mode !== 'json') await loadDiffRenderer();
   switch (opts.mode) {
     case 'json':
       return new JsonReporter(out);
     case 'live':
       // Redirected output or a dumb terminal cannot redraw rows: fall back to lines.
-      if (canRedraw(out)) return new LiveReporter(streamOpts);
+      if (canRedraw(out)) return new (await import('./live.js')).LiveReporter(streamOpts);
       return new PlainReporter(streamOpts);
     case 'plain':
       return new PlainReporter(streamOpts);

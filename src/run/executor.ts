@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UnreachableError } from '../connection/types.js';
+import { UnreachableError, type Connection } from '../connection/types.js';
 import { EXIT, InputError } from '../errors.js';
 import type { Inventory } from '../inventory/index.js';
 import { schemaErrors } from '../load/schema.js';
-import type { ModuleResult, Vars } from '../modules/types.js';
+import type { Facts, ModuleContext, ModuleResult, Vars } from '../modules/types.js';
 import type { PlanItem, PlannedPlay, PlannedTask, Plan } from '../plan/types.js';
 import { forEachTask } from '../plan/walk.js';
 import { compileCondition, evaluateAll } from '../vars/conditions.js';
@@ -16,6 +16,7 @@ import { mapLimit } from '../map-limit.js';
 import { emptyStats, type HostState } from './host-state.js';
 import { lazyTemplatedVars } from './lazy-vars.js';
 import { createModuleContext } from './module-context.js';
+import { batchScript, firstProbe, ReadAhead, readAheadConnection, splitBatch } from './read-ahead.js';
 
 
 /** Variables fabric provides: never templates themselves. */
@@ -95,6 +96,7 @@ export class Executor {
         unreachable: false,
         notified: new Set(),
         stats: emptyStats(),
+        readAhead: new ReadAhead(),
       };
       this.hosts.set(name, h);
     }
@@ -144,6 +146,7 @@ export class Executor {
       if (needsConnection(play)) for (const h of hosts) void this.pool.get(h.target).catch(() => undefined);
       this.opts.reporter.onEvent({ type: 'play_start', name: play.name, hosts: batch, check: this.opts.check });
       for (const section of play.sections) {
+        await this.readAheadProbes(play, section, hosts);
         await this.runItems(play, section, hosts);
         await this.flushHandlers(play, hosts);
         if (this.opts.signal?.aborted) break;
@@ -361,55 +364,15 @@ export class Executor {
     } catch (e) {
       throw new TaskError(`${t.pos.file}:${t.pos.line}: ${(e as Error).message}`);
     }
-    const readOnlyProbe = t.changedWhen?.length === 1 && t.changedWhen[0]!.source === 'false';
-    let check = t.checkMode ?? this.opts.check;
-    if (check && t.module.arbitraryCommand) {
-      if (!readOnlyProbe) return ['skipped', { changed: false, skipped: true, msg: 'skipped in check mode: a command could change the host (add changed_when: false or check_mode: false for a read-only probe)' }];
-      check = false;
-    }
-    let args: Record<string, unknown>;
-    try {
-      args = renderDeep(t.args, vars, t.pos) as Record<string, unknown>;
-    } catch (e) {
-      throw new TaskError(e instanceof InputError ? e.located : (e as Error).message);
-    }
-    if (t.argsTemplated) {
-      const errs = schemaErrors(t.module.schema, args, { posAt: () => t.pos, keyPosAt: () => t.pos }, [], t.info.module);
-      if (errs.length) throw new TaskError(errs.map((e) => e.located).join('; '));
-    }
+    const check = this.checkFor(t);
+    if (check === 'skip') return ['skipped', { changed: false, skipped: true, msg: 'skipped in check mode: a command could change the host (add changed_when: false or check_mode: false for a read-only probe)' }];
+    const args = this.renderArgs(t, vars);
     const delegate = t.delegateTo ? this.host(String(renderDeep(t.delegateTo, vars, t.pos))) : h;
-    const become = t.become ?? play.become ?? Boolean(vars.fabric_become);
-    const becomeUser = t.becomeUser ?? play.becomeUser ?? (vars.fabric_become_user as string | undefined) ?? 'root';
-    const conn = t.module.controllerOnly ? undefined : await this.pool.get(delegate.target);
-    const ctx = createModuleContext({
-      host: h.name,
-      conn: conn ?? {
-        host: h.name,
-        stats: { execs: 0, uploads: 0 },
-        exec: () => Promise.reject(new Error(`${t.info.module} runs on the controller only`)),
-        upload: () => Promise.reject(new Error(`${t.info.module} runs on the controller only`)),
-        close: async () => undefined,
-      },
-      loginUser: delegate.target.user,
-      become: become ? { user: becomeUser, password: this.opts.becomePassword } : undefined,
-      check,
-      diff: this.opts.diff,
-      verbosity: this.opts.verbosity ?? 0,
-      vars,
-      facts: async () => {
-        await this.facts(delegate);
-        return delegate.facts!;
-      },
-      render: (text, where) => renderText(text, vars, { file: where, line: 1, col: 1 }),
-      evaluate: (expr) => compileCondition(expr, t.pos).evaluate(vars),
-      statics: {
-        resolveFile: (kind, src) => {
-          const found = [join(t.baseDir, kind, src), resolve(t.baseDir, src)].find((p) => existsSync(p));
-          if (!found) throw new TaskError(`${kind} '${src}' not found`);
-          return found;
-        },
-        checkTemplate: (text, where) => checkTemplate(text, { file: where, line: 1, col: 1 }),
-      },
+    // Every exec of a module goes through the read-ahead of the host it reaches (delegate_to too).
+    const conn = t.module.controllerOnly ? undefined : readAheadConnection(await this.pool.get(delegate.target), delegate.readAhead);
+    const ctx = this.moduleContext(play, t, h, delegate, vars, check, conn, async () => {
+      await this.facts(delegate);
+      return delegate.facts!;
     });
     let result: ModuleResult;
     try {
@@ -429,6 +392,115 @@ export class Executor {
     if (result.failed) return ['failed', result];
     if (result.skipped) return ['skipped', result];
     return [result.changed ? 'changed' : 'ok', result];
+  }
+
+  /** Check mode for a task: a command that could change the host is skipped ('skip') unless it is a read-only probe. */
+  private checkFor(t: PlannedTask): boolean | 'skip' {
+    const readOnlyProbe = t.changedWhen?.length === 1 && t.changedWhen[0]!.source === 'false';
+    const check = t.checkMode ?? this.opts.check;
+    if (check && t.module.arbitraryCommand) return readOnlyProbe ? false : 'skip';
+    return check;
+  }
+
+  /** The task's arguments rendered with vars, re-validated when templates made them. */
+  private renderArgs(t: PlannedTask, vars: Vars): Record<string, unknown> {
+    let args: Record<string, unknown>;
+    try {
+      args = renderDeep(t.args, vars, t.pos) as Record<string, unknown>;
+    } catch (e) {
+      throw new TaskError(e instanceof InputError ? e.located : (e as Error).message);
+    }
+    if (t.argsTemplated) {
+      const errs = schemaErrors(t.module.schema, args, { posAt: () => t.pos, keyPosAt: () => t.pos }, [], t.info.module);
+      if (errs.length) throw new TaskError(errs.map((e) => e.located).join('; '));
+    }
+    return args;
+  }
+
+  private moduleContext(
+    play: PlannedPlay,
+    t: PlannedTask,
+    h: HostState,
+    delegate: HostState,
+    vars: Vars,
+    check: boolean,
+    conn: Connection | undefined,
+    facts: () => Promise<Facts>,
+  ): ModuleContext {
+    const become = t.become ?? play.become ?? Boolean(vars.fabric_become);
+    const becomeUser = t.becomeUser ?? play.becomeUser ?? (vars.fabric_become_user as string | undefined) ?? 'root';
+    return createModuleContext({
+      host: h.name,
+      conn: conn ?? {
+        host: h.name,
+        stats: { execs: 0, uploads: 0 },
+        exec: () => Promise.reject(new Error(`${t.info.module} runs on the controller only`)),
+        upload: () => Promise.reject(new Error(`${t.info.module} runs on the controller only`)),
+        close: async () => undefined,
+      },
+      loginUser: delegate.target.user,
+      become: become ? { user: becomeUser, password: this.opts.becomePassword } : undefined,
+      check,
+      diff: this.opts.diff,
+      verbosity: this.opts.verbosity ?? 0,
+      vars,
+      facts,
+      render: (text, where) => renderText(text, vars, { file: where, line: 1, col: 1 }),
+      evaluate: (expr) => compileCondition(expr, t.pos).evaluate(vars),
+      statics: {
+        resolveFile: (kind, src) => {
+          const found = [join(t.baseDir, kind, src), resolve(t.baseDir, src)].find((p) => existsSync(p));
+          if (!found) throw new TaskError(`${kind} '${src}' not found`);
+          return found;
+        },
+        checkTemplate: (text, where) => checkTemplate(text, { file: where, line: 1, col: 1 }),
+      },
+    });
+  }
+
+  /**
+   * Reads ahead the probes of a section's tasks: one round trip per host (src/run/read-ahead.ts).
+   * Tasks whose probe cannot be known yet (loops, delegation, run_once, a condition or argument
+   * that needs a later result, facts not gathered yet) are left to probe live.
+   */
+  private async readAheadProbes(play: PlannedPlay, section: PlanItem[], hosts: HostState[]): Promise<void> {
+    const tasks: PlannedTask[] = [];
+    forEachTask(section, (t) => {
+      if (!t.module.controllerOnly && t.loop === undefined && !t.delegateTo && !t.runOnce) tasks.push(t);
+    });
+    if (tasks.length < 2) return;
+    await mapLimit(this.active(hosts), this.opts.forks, async (h) => {
+      const probes: string[] = [];
+      for (const t of tasks) {
+        const p = await this.probeOf(play, t, h);
+        if (p !== undefined) probes.push(p);
+      }
+      if (probes.length < 2) return; // a single probe costs the same round trip either way
+      try {
+        const conn = await this.pool.get(h.target);
+        const { script, token } = batchScript(probes);
+        const results = splitBatch(await conn.exec(script, { inline: true }), token, probes.length);
+        if (results) h.readAhead.fill(probes, results);
+      } catch {
+        // An unreachable host is reported by its first task.
+      }
+    });
+  }
+
+  /** The probe task t would send first on h, found by running its module against a recorder. */
+  private async probeOf(play: PlannedPlay, t: PlannedTask, h: HostState): Promise<string | undefined> {
+    if (t.needsFacts && play.gatherFacts && !h.facts) return undefined;
+    try {
+      const vars = this.varsFor(play, t, h);
+      if (t.when.length && !evaluateAll(t.when, vars)) return undefined;
+      const check = this.checkFor(t);
+      if (check === 'skip') return undefined;
+      const args = this.renderArgs(t, vars);
+      const noFacts = () => Promise.reject(new Error('facts are not read ahead'));
+      return await firstProbe((conn) => t.module.run(args, this.moduleContext(play, t, h, h, vars, check, conn, h.facts ? async () => h.facts! : noFacts)), h.name);
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ReadAhead } from './read-ahead.js';
 import type { Facts, Vars } from '../modules/types.js';
 import type { HostStats } from './events.js';
 import type { HostTarget } from './connections.js';
@@ -15,6 +16,8 @@ export interface HostState {
   unreachable: boolean;
   notified: Set<string>;
   stats: HostStats;
+  /** Probe results read ahead for this host's tasks (src/run/read-ahead.ts). */
+  readAhead: ReadAhead;
 }
 
 export function emptyStats(): HostStats {

@@ -83,6 +83,7 @@ async function run(playbookText: string, inventoryPath: string): Promise<RunReco
   return rec;
 }
 
+const READ_AHEAD = '(before any task)';
 const TASKS = ['redirects off', 'martians logged', 'app dir', 'app config', 'app env', 'limits line', 'one-time init', 'no stale file'];
 
 /** The benchmark's 8-task play (bench/play.fabric.yml) on paths of this test run only. */
@@ -111,7 +112,7 @@ function benchPlay(hosts: string[], base: string, sysctlFile: string): string {
 }
 
 describeLab('round trips', () => {
-  it('a no-op rerun of the 8-task play costs one exec per task per host and no uploads', { timeout: 180_000 }, async (ctx) => {
+  it('a no-op rerun of the 8-task play costs one round trip per host for all probes, one for the command, no uploads', { timeout: 180_000 }, async (ctx) => {
     const lab = requireLab(ctx);
     const hosts = lab.hosts.slice(0, 5).map((h) => h.name);
     expect(hosts).toHaveLength(5);
@@ -132,20 +133,66 @@ describeLab('round trips', () => {
 
       const second = await run(benchPlay(hosts, base, sysctlFile), lab.inventoryPath);
       expect(second.exitCode).toBe(0);
-      expect([...second.trips.keys()]).toEqual(TASKS);
-      for (const t of TASKS) {
-        for (const h of hosts) {
-          expect(second.outcomes.get(t)!.get(h)!.status, `${t} on ${h}`).toBe('ok');
-          // Observed: every module reads its state in exactly one round trip and, unchanged, writes nothing.
-          expect(second.trips.get(t)!.get(h), `${t} on ${h}`).toEqual({ execs: 1, uploads: 0 });
-        }
+      // The read-ahead: every probe of the play in one round trip per host before the first task.
+      expect([...second.trips.keys()]).toEqual([READ_AHEAD, 'one-time init']);
+      for (const h of hosts) {
+        expect(second.trips.get(READ_AHEAD)!.get(h), h).toEqual({ execs: 1, uploads: 0 });
+        // A command's creates guard cannot be read ahead; it found the file and changed nothing.
+        expect(second.trips.get('one-time init')!.get(h), h).toEqual({ execs: 1, uploads: 0 });
+        for (const t of TASKS) expect(second.outcomes.get(t)!.get(h)!.status, `${t} on ${h}`).toBe('ok');
       }
+      // Without the read-ahead (one probe per task), each task reads its state in exactly one round trip.
+      const third = await run(benchPlay(hosts, base, sysctlFile).replace('- name: redirects off', '- name: redirects off\n      loop: [1]'), lab.inventoryPath);
+      expect(third.exitCode).toBe(0);
+      for (const h of hosts) expect(third.trips.get('redirects off')!.get(h), h).toEqual({ execs: 1, uploads: 0 });
     } finally {
       const restore = hosts.map((h) => {
         const [a, b] = String(before.outcomes.get('read')!.get(h)!.result.stdout).trim().split('\n');
         return `- hosts: ${h}\n  gather_facts: false\n  tasks:\n    - name: restore\n      command: { argv: [sysctl, -q, -w, '${keys[0]}=${a}', '${keys[1]}=${b}'] }\n    - name: clean\n      command: { argv: [rm, -rf, ${base}, ${sysctlFile}] }\n`;
       });
       for (const text of restore) expect((await run(text, lab.inventoryPath)).exitCode).toBe(0);
+    }
+  });
+
+  it('a task after one that changed the host probes live: read-ahead never serves state from before a change', { timeout: 120_000 }, async (ctx) => {
+    const lab = requireLab(ctx);
+    const hosts = lab.hosts.slice(0, 2).map((h) => h.name);
+    const file = `/tmp/fabric-ra-${randomBytes(4).toString('hex')}.conf`;
+    // Three edits of one file: each probe read ahead sees the file before any of them.
+    const play = `
+- hosts: ${hosts.join(':')}
+  gather_facts: false
+  tasks:
+    - name: line a
+      lineinfile: { path: ${file}, line: a, create: true }
+    - name: line b
+      lineinfile: { path: ${file}, line: b }
+    - name: other file
+      copy: { dest: ${file}.other, content: "x\\n" }
+    - name: line c
+      lineinfile: { path: ${file}, line: c }
+    - name: show
+      command: { argv: [cat, ${file}] }
+      changed_when: false
+`;
+    try {
+      const first = await run(play, lab.inventoryPath);
+      expect(first.exitCode).toBe(0);
+      for (const h of hosts) {
+        for (const t of ['line a', 'line b', 'other file', 'line c']) expect(first.outcomes.get(t)!.get(h)!.status, `${t} on ${h}`).toBe('changed');
+        // After 'line a' changed the host, every later probe went to the host.
+        for (const t of ['line b', 'line c']) expect(first.trips.get(t)!.get(h)!.execs, `${t} on ${h}`).toBeGreaterThan(0);
+        expect(first.outcomes.get('show')!.get(h)!.result.stdout).toBe('a\nb\nc');
+      }
+      const again = await run(play, lab.inventoryPath);
+      for (const h of hosts) {
+        for (const t of ['line a', 'line b', 'other file', 'line c']) {
+          expect(again.outcomes.get(t)!.get(h)!.status, `${t} on ${h}`).toBe('ok');
+          expect(again.trips.get(t)?.get(h), `${t} on ${h}`).toBeUndefined();
+        }
+      }
+    } finally {
+      await run(`- hosts: ${hosts.join(':')}\n  gather_facts: false\n  tasks:\n    - command: { argv: [rm, -f, ${file}, ${file}.other] }\n`, lab.inventoryPath);
     }
   });
 });

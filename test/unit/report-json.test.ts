@@ -21,7 +21,7 @@ const task = (id: number, name: string, extra: Partial<TaskInfo> = {}): TaskInfo
 describe('json reporter', () => {
   it('prints nothing until close, then one document with plays, tasks, per-host results and stats', async () => {
     const out = new Capture();
-    const reporter = createReporter({ mode: 'json', verbose: 3, diff: true, out });
+    const reporter = await createReporter({ mode: 'json', verbose: 3, diff: true, out });
     const t1 = task(1, 'render frr.conf', { role: 'frr_router', module: 'template', file: 'roles/frr_router/tasks/main.yml' });
     const t2 = task(2, 'install packages', { module: 'apt' });
     const diff = [{ path: '/etc/frr/frr.conf', before: 'a\n', after: 'b\n' }];
@@ -95,7 +95,7 @@ describe('json reporter', () => {
 
   it('keeps each run of a task (a handler flushed twice) and reports an interrupted run', async () => {
     const out = new Capture();
-    const reporter = createReporter({ mode: 'json', verbose: 0, diff: false, out });
+    const reporter = await createReporter({ mode: 'json', verbose: 0, diff: false, out });
     const h = task(7, 'restart frr', { handler: true });
     reporter.onEvent({ type: 'play_start', name: 'p', hosts: ['w1'], check: true });
     for (const status of ['changed', 'ok'] as const) {

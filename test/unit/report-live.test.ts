@@ -42,7 +42,7 @@ const events: RunEvent[] = [
 ];
 
 /** Feeds events the way the executor does: spread over time, while the view is drawing. */
-async function feed(reporter: ReturnType<typeof createReporter>, list: RunEvent[]): Promise<void> {
+async function feed(reporter: Awaited<ReturnType<typeof createReporter>>, list: RunEvent[]): Promise<void> {
   for (const e of list) {
     reporter.onEvent(e);
     await sleep(5);
@@ -55,15 +55,15 @@ describe('live reporter', () => {
     const live = new Capture();
     const plain = new Capture();
     const now = () => 0;
-    await feed(createReporter({ mode: 'live', verbose: 0, diff: false, out: live, now }), events);
-    await feed(createReporter({ mode: 'plain', verbose: 0, diff: false, out: plain, now }), events);
+    await feed(await createReporter({ mode: 'live', verbose: 0, diff: false, out: live, now }), events);
+    await feed(await createReporter({ mode: 'plain', verbose: 0, diff: false, out: plain, now }), events);
     expect(live.text).toBe(plain.text);
     expect(live.text).toContain('changed: [router]\nok: [w1 -> cp1]\nskipping: [w2]\n');
   });
 
   it('draws a row per task and a sub-row per host on a terminal, then failures and the recap', async () => {
     const out = fakeTty();
-    await feed(createReporter({ mode: 'live', verbose: 0, diff: false, out }), events);
+    await feed(await createReporter({ mode: 'live', verbose: 0, diff: false, out }), events);
     const text = stripAnsi(out.text);
     expect(text).toContain('TASK [frr_router : render frr.conf]');
     expect(text).toMatch(/router {2}changed {2}0\.4s/);
@@ -81,7 +81,7 @@ describe('live reporter', () => {
 
   it('finishes an interrupted run: hosts without a result end, the recap says so', async () => {
     const out = fakeTty();
-    const reporter = createReporter({ mode: 'live', verbose: 0, diff: false, out });
+    const reporter = await createReporter({ mode: 'live', verbose: 0, diff: false, out });
     const done = feed(reporter, [
       { type: 'play_start', name: 'site', hosts: ['w1', 'w2'], check: false },
       { type: 'task_start', task: t2, hosts: ['w1', 'w2'] },
@@ -98,7 +98,7 @@ describe('live reporter', () => {
     const out = fakeTty(10);
     const hosts = Array.from({ length: 12 }, (_, i) => `n${i + 1}`);
     const t = task(3, 'ping');
-    await feed(createReporter({ mode: 'live', verbose: 0, diff: false, out }), [
+    await feed(await createReporter({ mode: 'live', verbose: 0, diff: false, out }), [
       { type: 'play_start', name: 'many', hosts, check: false },
       { type: 'task_start', task: t, hosts },
       ...hosts.map((host): RunEvent => ({ type: 'host_result', task: t, host, outcome: { status: 'ok', result: { changed: false }, durationMs: 1 } })),

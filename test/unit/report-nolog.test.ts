@@ -62,7 +62,7 @@ describe('no_log', () => {
   for (const m of modes) {
     it(`hides every result, message, output, item and diff in ${m.label} mode, and keeps the statuses`, async () => {
       const out = m.out();
-      const reporter = createReporter({ mode: m.mode, verbose: 4, diff: true, out });
+      const reporter = await createReporter({ mode: m.mode, verbose: 4, diff: true, out });
       for (const e of events) reporter.onEvent(e);
       await reporter.close();
       const text = stripAnsi(out.text);

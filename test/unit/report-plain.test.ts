@@ -24,7 +24,7 @@ const result = (t: TaskInfo, host: string, outcome: Partial<HostResult> & Pick<H
 async function render(events: RunEvent[], opts: { verbose?: number; diff?: boolean; out?: Capture } = {}): Promise<string> {
   const out = opts.out ?? new Capture();
   let t = 0;
-  const reporter = createReporter({ mode: 'plain', verbose: opts.verbose ?? 0, diff: opts.diff ?? false, out, now: () => (t += 1_000) });
+  const reporter = await createReporter({ mode: 'plain', verbose: opts.verbose ?? 0, diff: opts.diff ?? false, out, now: () => (t += 1_000) });
   for (const e of events) reporter.onEvent(e);
   await reporter.close();
   return out.text;

@@ -35,15 +35,17 @@ export async function runGuardedCommand(
   if (g.removes) guards.push([`! ${existsTest(g.removes)}`, `printf '%s removes\\n' ${skip}`]);
   const command =
     g.stdin === undefined ? commandText : `printf '%s' ${quote(g.stdin + (g.stdin_add_newline === false ? '' : '\n'))} | ${commandText}`;
+  const skipped = (res: { stdout: string }) => res.stdout.startsWith(skip);
   let r;
   if (guards.length && !g.chdir) {
     const tests = guards.map(([test, say], i) => `${i ? 'elif' : 'if'} ${test}; then ${say}`);
-    r = await ctx.exec(`${tests.join('\n')}\nelse (\n${command}\n)\nfi`, { inline: true });
+    // A skip changed nothing: what the run read ahead stays valid.
+    r = await ctx.exec(`${tests.join('\n')}\nelse (\n${command}\n)\nfi`, { inline: true, unchangedIf: skipped });
   } else {
     // Relative creates/removes are relative to chdir, as in Ansible: test them after the cd.
     const lines = g.chdir ? [`cd -- ${quote(g.chdir)} || exit 1`] : [];
     for (const [test, say] of guards) lines.push(`if ${test}; then ${say}; exit 0; fi`);
-    r = await ctx.exec([...lines, command].join('\n'));
+    r = await ctx.exec([...lines, command].join('\n'), { unchangedIf: skipped });
   }
   const first = r.stdout.split('\n', 1)[0] ?? '';
   if (first.startsWith(skip)) {

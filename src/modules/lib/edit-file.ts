@@ -25,7 +25,7 @@ export interface EditFileOptions {
 export async function editFile(ctx: ModuleContext, o: EditFileOptions, edit: (text: string | null) => EditResult): Promise<ModuleResult> {
   // The content itself is compared: no checksum (a fork) is needed.
   const opts = { content: true, follow: true, maxContentBytes: DEFAULT_MAX_CONTENT, checksum: false as const };
-  const r = await ctx.exec(probeFileScript(o.path, opts), { inline: true });
+  const r = await ctx.exec(probeFileScript(o.path, opts), { inline: true, probe: true });
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot read ${o.path}: ${r.stderr.trim()}` };
   const st = parseFileState(r.stdout, opts);
   const target = st.path || o.path;

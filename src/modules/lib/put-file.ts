@@ -31,7 +31,7 @@ export async function putFile(ctx: ModuleContext, content: Buffer, o: PutFileOpt
       : probe;
   const parent = posix.dirname(dest);
   // Ansible fails on a missing destination directory rather than creating it; say so plainly.
-  const r = await ctx.exec(`if [ ! -d ${quote(parent)} ]; then echo no-parent; else\n${script}\nfi`, { inline: true });
+  const r = await ctx.exec(`if [ ! -d ${quote(parent)} ]; then echo no-parent; else\n${script}\nfi`, { inline: true, probe: true });
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${dest}: ${r.stderr.trim()}` };
   if (r.stdout.startsWith('no-parent')) return { changed: false, failed: true, dest, msg: `Destination directory ${parent} does not exist` };
   const st = parseFileState(r.stdout, { content: ctx.diff });
