@@ -101,9 +101,12 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
   const timeout = Number(flags.timeout);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError(`--forks must be a positive integer, not '${flags.forks}'`);
   if (!(timeout > 0)) throw new InputError(`--timeout must be a positive number of seconds, not '${flags.timeout}'`);
+  const listing = flags.listHosts || flags.listTasks || flags.listTags;
+  // A cold run starts the connection holder now: it boots on the other core while this one plans.
+  if (!listing && process.env.FABRIC_SSH_PERSIST !== '0') void import('../connection/held.js').then((m) => m.startHolderEarly());
   const { plan, inventory, extraVars } = await loadPlan(playbooks, flags);
   clock.planned();
-  if (flags.listHosts || flags.listTasks || flags.listTags) {
+  if (listing) {
     listPlan(plan, flags);
     return EXIT.ok;
   }

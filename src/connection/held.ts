@@ -72,6 +72,11 @@ function holderPath(): Promise<string | undefined> {
   return holder;
 }
 
+/** Makes sure this user's holder runs (started if none answers) without waiting for it. */
+export function startHolderEarly(): void {
+  void holderPath();
+}
+
 /**
  * A host connection leased from the connection holder: the same Connection as SshConnection, its
  * commands relayed over a local socket to the holder's SSH connection. close() gives it back.

@@ -59,6 +59,8 @@ export class Executor {
   private readonly pool: ConnectionPool;
   private readonly hostvars: Record<string, Vars> = {};
   private readonly groups: Record<string, string[]>;
+  /** Each task's section, in run order, and its place there (where a read-ahead starts from). */
+  private readonly sectionOf = new Map<PlannedTask, { order: PlannedTask[]; index: number }>();
   /** Resolves once the grace period after an abort is over: tasks still running are abandoned. */
   private readonly giveUp: Promise<void>;
   private gaveUp = false;
@@ -97,6 +99,7 @@ export class Executor {
         notified: new Set(),
         stats: emptyStats(),
         readAhead: new ReadAhead(),
+        readAheadDue: false,
       };
       this.hosts.set(name, h);
     }
@@ -146,7 +149,9 @@ export class Executor {
       if (needsConnection(play)) for (const h of hosts) void this.pool.get(h.target).catch(() => undefined);
       this.opts.reporter.onEvent({ type: 'play_start', name: play.name, hosts: batch, check: this.opts.check });
       for (const section of play.sections) {
-        await this.readAheadProbes(play, section, hosts);
+        const order: PlannedTask[] = [];
+        forEachTask(section, (t) => order.push(t));
+        order.forEach((t, index) => this.sectionOf.set(t, { order, index }));
         await this.runItems(play, section, hosts);
         await this.flushHandlers(play, hosts);
         if (this.opts.signal?.aborted) break;
@@ -300,6 +305,7 @@ export class Executor {
         s.ok++;
     }
     if (o.status === 'changed') t.notify.forEach((n) => h.notified.add(n));
+    h.readAheadDue = o.status === 'ok' || o.status === 'skipped';
     if (t.register && o.status !== 'unreachable') this.setRuntime(h, t.register, this.registered(o));
     if (o.result.facts && o.status !== 'failed') for (const [k, v] of Object.entries(o.result.facts)) this.setRuntime(h, k, v);
   }
@@ -326,6 +332,7 @@ export class Executor {
     });
     try {
       if (t.needsFacts && play.gatherFacts) await this.facts(h);
+      await this.readAheadFrom(play, t, h);
       const vars = this.varsFor(play, t, h);
       if (t.loop === undefined) {
         const [status, result] = await this.runItem(play, t, h, vars);
@@ -459,32 +466,31 @@ export class Executor {
   }
 
   /**
-   * Reads ahead the probes of a section's tasks: one round trip per host (src/run/read-ahead.ts).
-   * Tasks whose probe cannot be known yet (loops, delegation, run_once, a condition or argument
-   * that needs a later result, facts not gathered yet) are left to probe live.
+   * Reads ahead the probes of the section's tasks from t on, in one round trip for host h
+   * (src/run/read-ahead.ts), once the host's last task changed nothing: a host converging would
+   * have most of them dropped by its changes, a host already in shape uses them all. Tasks whose
+   * probe cannot be known yet (loops, delegation, run_once, a condition or argument that needs a
+   * later result, facts not gathered yet) are left to probe live.
    */
-  private async readAheadProbes(play: PlannedPlay, section: PlanItem[], hosts: HostState[]): Promise<void> {
-    const tasks: PlannedTask[] = [];
-    forEachTask(section, (t) => {
-      if (!t.module.controllerOnly && t.loop === undefined && !t.delegateTo && !t.runOnce) tasks.push(t);
-    });
-    if (tasks.length < 2) return;
-    await mapLimit(this.active(hosts), this.opts.forks, async (h) => {
-      const probes: string[] = [];
-      for (const t of tasks) {
-        const p = await this.probeOf(play, t, h);
-        if (p !== undefined) probes.push(p);
-      }
-      if (probes.length < 2) return; // a single probe costs the same round trip either way
-      try {
-        const conn = await this.pool.get(h.target);
-        const { script, token } = batchScript(probes);
-        const results = splitBatch(await conn.exec(script, { inline: true }), token, probes.length);
-        if (results) h.readAhead.fill(probes, results);
-      } catch {
-        // An unreachable host is reported by its first task.
-      }
-    });
+  private async readAheadFrom(play: PlannedPlay, t: PlannedTask, h: HostState): Promise<void> {
+    const at = this.sectionOf.get(t);
+    if (!at || !h.readAheadDue || h.readAhead.size > 0) return;
+    h.readAheadDue = false;
+    const probes: string[] = [];
+    for (const next of at.order.slice(at.index)) {
+      if (next.module.controllerOnly || next.loop !== undefined || next.delegateTo || next.runOnce) continue;
+      const p = await this.probeOf(play, next, h);
+      if (p !== undefined) probes.push(p);
+    }
+    if (probes.length < 2) return; // a single probe costs the same round trip either way
+    try {
+      const conn = await this.pool.get(h.target);
+      const { script, token } = batchScript(probes);
+      const results = splitBatch(await conn.exec(script, { inline: true }), token, probes.length);
+      if (results) h.readAhead.fill(probes, results);
+    } catch {
+      // An unreachable host is reported by the task itself.
+    }
   }
 
   /** The probe task t would send first on h, found by running its module against a recorder. */

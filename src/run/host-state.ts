@@ -18,6 +18,8 @@ export interface HostState {
   stats: HostStats;
   /** Probe results read ahead for this host's tasks (src/run/read-ahead.ts). */
   readAhead: ReadAhead;
+  /** The host's last task changed nothing: its next task reads ahead the section's probes. */
+  readAheadDue: boolean;
 }
 
 export function emptyStats(): HostStats {
