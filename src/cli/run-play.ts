@@ -103,8 +103,12 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
   if (!(timeout > 0)) throw new InputError(`--timeout must be a positive number of seconds, not '${flags.timeout}'`);
   const listing = flags.listHosts || flags.listTasks || flags.listTags;
   // A cold run starts the connection holder now: it boots on the other core while this one plans.
-  if (!listing && process.env.FABRIC_SSH_PERSIST !== '0') void import('../connection/held.js').then((m) => m.startHolderEarly());
-  const { plan, inventory, extraVars } = await loadPlan(playbooks, flags);
+  const held = !listing && process.env.FABRIC_SSH_PERSIST !== '0' ? import('../connection/held.js') : undefined;
+  void held?.then((m) => m.startHolderEarly());
+  const { plan, inventory, extraVars } = await loadPlan(playbooks, flags).catch(async (e: unknown) => {
+    (await held)?.forgetHolderStart();
+    throw e;
+  });
   clock.planned();
   if (listing) {
     listPlan(plan, flags);

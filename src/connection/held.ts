@@ -30,6 +30,10 @@ function connectTo(path: string): Promise<Socket> {
   });
 }
 
+/** Lets this process exit without waiting for a holder it is starting (see forgetHolderStart). */
+let forgetStart: (() => void) | undefined;
+let forgotten = false;
+
 /** Starts a holder on path (detached, in its own session) and resolves once it listens. */
 function startHolder(path: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -44,6 +48,12 @@ function startHolder(path: string): Promise<void> {
       if (err) reject(err);
       else resolve();
     };
+    forgetStart = () => {
+      timer.unref();
+      (child.stdout as Socket).unref();
+      child.unref();
+    };
+    if (forgotten) forgetStart();
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
       out += d;
@@ -65,8 +75,10 @@ function holderPath(): Promise<string | undefined> {
       if (probe) probe.destroy();
       else await startHolder(path);
       return path;
-    } catch {
-      return undefined; // an unsafe socket directory, no way to spawn: connect directly
+    } catch (e) {
+      // An unsafe socket directory, no way to start it: this run connects directly, and says so.
+      process.stderr.write(`fabric: connections are not kept between runs: ${(e as Error).message}\n`);
+      return undefined;
     }
   })();
   return holder;
@@ -75,6 +87,12 @@ function holderPath(): Promise<string | undefined> {
 /** Makes sure this user's holder runs (started if none answers) without waiting for it. */
 export function startHolderEarly(): void {
   void holderPath();
+}
+
+/** A run that ends before connecting (bad input) exits at once; the holder it started exits idle. */
+export function forgetHolderStart(): void {
+  forgotten = true;
+  forgetStart?.();
 }
 
 /**
@@ -86,8 +104,6 @@ export class HeldConnection implements Connection {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (r: HolderReply & { ok: true }) => void; reject: (e: Error) => void }>();
   private broken: Error | undefined;
-  /** Whether the holder had this connection open already (no handshake this run). */
-  reused = false;
 
   private constructor(
     readonly host: string,
@@ -119,8 +135,7 @@ export class HeldConnection implements Connection {
     if (!sock) return undefined;
     const c = new HeldConnection(target.host, sock);
     try {
-      const r = await c.request({ op: 'open', target, persistMs });
-      c.reused = !!r.reused;
+      await c.request({ op: 'open', target, persistMs });
     } catch (e) {
       sock.destroy();
       throw e;

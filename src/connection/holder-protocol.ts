@@ -27,7 +27,7 @@ export interface WireError {
 }
 
 export type HolderReply =
-  | { id: number; ok: true; result?: ExecResult; reused?: boolean; closed?: number }
+  | { id: number; ok: true; result?: ExecResult; closed?: number }
   | { id: number; ok: false; error: WireError };
 
 /** The holder script; its build identity names the socket, so a rebuilt fabric never talks to an old holder. */

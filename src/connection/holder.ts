@@ -61,6 +61,7 @@ export class ConnectionHolder {
     this.clients++;
     clearTimeout(this.exitTimer);
     let lease: { key: string; conn: SshConnection; persistMs: number } | undefined;
+    let opened = false;
     let dropped = false;
     const reply = (r: HolderReply) => send(sock, r);
     const fail = (id: number, e: unknown) => reply({ id, ok: false, error: toWire(e) });
@@ -68,12 +69,13 @@ export class ConnectionHolder {
     readMessages<HolderRequest>(sock, (m) => {
       switch (m.op) {
         case 'open':
-          if (lease) return fail(m.id, new Error('this socket already holds a connection'));
+          if (opened) return fail(m.id, new Error('this socket already holds a connection'));
+          opened = true;
           this.lease(m.target)
-            .then(({ conn, reused }) => {
+            .then((conn) => {
               lease = { key: targetKey(m.target), conn, persistMs: m.persistMs };
               if (sock.destroyed) return this.giveBack(lease, false);
-              reply({ id: m.id, ok: true, reused });
+              reply({ id: m.id, ok: true });
             })
             .catch((e: unknown) => fail(m.id, e));
           return;
@@ -105,17 +107,17 @@ export class ConnectionHolder {
   }
 
   /** An idle parked connection for the same target whose host key is still trusted, else a new one. */
-  private async lease(target: SshTarget): Promise<{ conn: SshConnection; reused: boolean }> {
+  private async lease(target: SshTarget): Promise<SshConnection> {
     const key = targetKey(target);
     const list = this.parked.get(key) ?? [];
     while (list.length) {
       const p = list.pop()!;
       clearTimeout(p.timer);
       if (!list.length) this.parked.delete(key);
-      if (p.conn.idle && (await p.conn.stillTrusted()) && (await answers(p.conn, target.connectTimeoutMs))) return { conn: p.conn, reused: true };
+      if (p.conn.idle && (await p.conn.stillTrusted()) && (await answers(p.conn, target.connectTimeoutMs))) return p.conn;
       void p.conn.close();
     }
-    return { conn: await SshConnection.connect(target), reused: false };
+    return SshConnection.connect(target);
   }
 
   /** Parks a connection its run gave back intact; closes one that is busy, broken or not wanted. */
