@@ -31,6 +31,8 @@ interface Parked {
 export class ConnectionHolder {
   private readonly parked = new Map<string, Parked[]>();
   private clients = 0;
+  /** Connections being closed: stopping a dead run's commands on the host must finish first. */
+  private closing = 0;
   private shuttingDown = false;
   private exitTimer: NodeJS.Timeout | undefined;
 
@@ -50,7 +52,7 @@ export class ConnectionHolder {
 
   private exitIfEmpty(): void {
     clearTimeout(this.exitTimer);
-    if (this.clients > 0 || this.parkedCount > 0) return;
+    if (this.clients > 0 || this.closing > 0 || this.parkedCount > 0) return;
     this.exitTimer = setTimeout(() => {
       this.server.close();
       this.exit();
@@ -89,7 +91,12 @@ export class ConnectionHolder {
           return;
         case 'stop':
           dropped = true;
-          void (lease ? lease.conn.close() : Promise.resolve()).then(() => reply({ id: m.id, ok: true }));
+          this.closing++;
+          void (lease ? lease.conn.close() : Promise.resolve()).finally(() => {
+            this.closing--;
+            reply({ id: m.id, ok: true });
+            this.exitIfEmpty();
+          });
           return;
         case 'shutdown': {
           const closed = this.dropParked();
@@ -115,7 +122,7 @@ export class ConnectionHolder {
       clearTimeout(p.timer);
       if (!list.length) this.parked.delete(key);
       if (p.conn.idle && (await p.conn.stillTrusted()) && (await answers(p.conn, target.connectTimeoutMs))) return p.conn;
-      void p.conn.close();
+      this.close(p.conn);
     }
     return SshConnection.connect(target);
   }
@@ -124,7 +131,7 @@ export class ConnectionHolder {
   private giveBack(lease: { key: string; conn: SshConnection; persistMs: number }, keep: boolean): void {
     const { key, conn, persistMs } = lease;
     if (!keep || this.shuttingDown || persistMs <= 0 || !conn.idle) {
-      void conn.close().finally(() => this.exitIfEmpty());
+      this.close(conn);
       return;
     }
     const parked: Parked = { conn, timer: setTimeout(() => this.unpark(key, parked, true), persistMs) };
@@ -142,8 +149,16 @@ export class ConnectionHolder {
     list!.splice(i, 1);
     if (!list!.length) this.parked.delete(key);
     clearTimeout(p.timer);
-    if (close) void p.conn.close();
+    if (close) this.close(p.conn);
     this.exitIfEmpty();
+  }
+
+  private close(conn: SshConnection): void {
+    this.closing++;
+    void conn.close().finally(() => {
+      this.closing--;
+      this.exitIfEmpty();
+    });
   }
 
   private dropParked(): number {

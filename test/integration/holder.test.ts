@@ -1,6 +1,7 @@
 // The connection holder (fabric_ssh_persist, like ControlPersist) against real lab hosts: a rerun
 // reuses the held SSH connection, a key revoked meanwhile is not bypassed, a connection that died
-// while parked is replaced, an interrupted run's commands are stopped, `fabric disconnect` ends it.
+// while parked is replaced, an interrupted or killed run's commands are stopped, `fabric disconnect`
+// ends it.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,5 +104,16 @@ describeLab('connection holder (fabric_ssh_persist)', () => {
     const after = await sessions();
     expect(after[host]).not.toBe(before[host]);
     expect(after[hosts[1]!]).toBe(before[hosts[1]!]);
+  });
+
+  it('a run killed outright (SIGKILL) leaves no command running on the host: the holder stops it', async () => {
+    const host = hosts[1]!;
+    const pb = join(dir, 'killed.yml');
+    writeFileSync(pb, `- hosts: ${host}\n  gather_facts: false\n  tasks:\n    - command: sleep 295\n`);
+    const r = startFabric(['play', pb, '-i', lab.inventoryPath], HELD);
+    await waitFor('sleep 295 to run', async () => (await sh(host, 'pgrep -fx "sleep 295" || true')) !== '', 60_000, 100);
+    r.child.kill('SIGKILL');
+    await r.done;
+    await waitFor('sleep 295 to end on the host', async () => (await sh(host, 'pgrep -fx "sleep 295" || true')) === '', 15_000, 100);
   });
 });
