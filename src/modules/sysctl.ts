@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { quote } from '../quote.js';
 import { writeFileAtomic } from './lib/atomic.js';
+import { C_LOCALE } from './lib/file-state.js';
 import { defineModule, type FileDiff } from './types.js';
 
 export interface SysctlArgs {
@@ -88,8 +89,8 @@ export default defineModule<SysctlArgs>({
     // shell's `read`: it reads a byte at a time, and /proc/sys answers only a whole-file read.
     const probe = await ctx.exec(
       [
-        `if [ -r ${quote(proc)} ]; then printf 'live:%s\\n' "$(tr '\\t\\n' '  ' < ${quote(proc)})"; else echo nolive; fi`,
-        `if [ -f ${quote(file)} ]; then echo file; base64 < ${quote(file)}; else echo nofile; fi`,
+        `if [ -r ${quote(proc)} ]; then printf 'live:%s\\n' "$(${C_LOCALE} tr '\\t\\n' '  ' < ${quote(proc)})"; else echo nolive; fi`,
+        `if [ -f ${quote(file)} ]; then echo file; ${C_LOCALE} base64 < ${quote(file)}; else echo nofile; fi`,
       ].join('\n'),
       { inline: true, probe: true },
     );

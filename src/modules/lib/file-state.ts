@@ -44,6 +44,13 @@ export function tempPrefix(path: string): string {
   return posix.join(posix.dirname(path), `.${posix.basename(path)}.fabric-`);
 }
 
+/**
+ * Prefix for the programs a probe runs: in the C locale they load no locale files (a program
+ * starts about 1 ms faster on the lab's hosts, out of 5), and their output never depends on the
+ * host's language settings.
+ */
+export const C_LOCALE = 'LC_ALL=C';
+
 /** The shell variables probeFileScript sets; it unsets them at its end (probes run inline). */
 const PROBE_VARS = 'p b r d f a s z';
 
@@ -61,16 +68,16 @@ export function probeFileScript(path: string, withContent: boolean | ProbeOption
   // Few forks: parameter expansion instead of dirname/basename/cut (a probe runs for every task).
   return [
     `p=${quote(trimSlashes(path))}`,
-    o.follow ? `b=; if [ -L "$p" ]; then r=$(readlink -f -- "$p") && [ -n "$r" ] && p=$r && b=$(printf %s "$p" | base64 -w0); fi` : 'b=',
-    o.reportPath ? `b=$(printf %s "$p" | base64 -w0)` : '',
+    o.follow ? `b=; if [ -L "$p" ]; then r=$(${C_LOCALE} readlink -f -- "$p") && [ -n "$r" ] && p=$r && b=$(printf %s "$p" | ${C_LOCALE} base64 -w0); fi` : 'b=',
+    o.reportPath ? `b=$(printf %s "$p" | ${C_LOCALE} base64 -w0)` : '',
     // Remove temp files a cut connection left beside this destination (ours, never the user's).
     `case $p in */*) d=\${p%/*};; *) d=.;; esac`,
     `for f in "$d/.\${p##*/}.fabric-"*; do [ -e "$f" ] && rm -f -- "$f"; done 2>/dev/null`,
-    `a=; if [ -e "$p" ] || [ -L "$p" ]; then a=$(stat -c '%a|%U|%G|%u|%g|%s|%Y' -- "$p" 2>/dev/null); fi`,
-    `if [ -L "$p" ]; then printf 'link|%s||%s|%s\\n' "$a" "$(printf %s "$(readlink -- "$p")" | base64 -w0)" "$b"`,
+    `a=; if [ -e "$p" ] || [ -L "$p" ]; then a=$(${C_LOCALE} stat -c '%a|%U|%G|%u|%g|%s|%Y' -- "$p" 2>/dev/null); fi`,
+    `if [ -L "$p" ]; then printf 'link|%s||%s|%s\\n' "$a" "$(printf %s "$(${C_LOCALE} readlink -- "$p")" | ${C_LOCALE} base64 -w0)" "$b"`,
     `elif [ -d "$p" ]; then printf 'directory|%s|||%s\\n' "$a" "$b"`,
-    `elif [ -f "$p" ]; then ${sum ? `s=$(${sum} < "$p"); s=\${s%% *}` : 's='}; printf 'file|%s|%s||%s\\n' "$a" "$s" "$b"` +
-      (o.content ? `; z=\${a#*|*|*|*|*|}; if [ "\${z%%|*}" -le ${max} ]; then base64 < "$p"; fi` : ''),
+    `elif [ -f "$p" ]; then ${sum ? `s=$(${C_LOCALE} ${sum} < "$p"); s=\${s%% *}` : 's='}; printf 'file|%s|%s||%s\\n' "$a" "$s" "$b"` +
+      (o.content ? `; z=\${a#*|*|*|*|*|}; if [ "\${z%%|*}" -le ${max} ]; then ${C_LOCALE} base64 < "$p"; fi` : ''),
     `elif [ -e "$p" ]; then printf 'other|%s|||%s\\n' "$a" "$b"`,
     `else printf 'absent||||||||||%s\\n' "$b"; fi`,
     `unset ${PROBE_VARS}`,
