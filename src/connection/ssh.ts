@@ -15,8 +15,6 @@ import {
   type ExecResult,
 } from './types.js';
 
-export type { SshTarget };
-
 /** Keepalive every 5 s, 3 misses: a dead host is declared unreachable within about 15 s. */
 const KEEPALIVE_MS = 5000;
 const KEEPALIVE_MISSES = 3;

@@ -64,7 +64,7 @@ export class ConnectionPool {
       // Test safety net: only loopback and lab (proxied) hosts may be contacted.
       throw new UnreachableError(t.host, `refusing to connect to ${t.address} directly (FABRIC_REQUIRE_PROXY=1)`);
     }
-    if (!(t.persist >= 0)) throw new UnreachableError(t.host, `fabric_ssh_persist must be a number of seconds (0 turns it off), not '${t.persist}'`);
+    if (!(t.persist >= 0)) throw new UnreachableError(t.host, 'fabric_ssh_persist (or FABRIC_SSH_PERSIST) must be a number of seconds, 0 to turn it off');
     // The key, agent and files as this run sees them: a holder started from elsewhere reads the same ones.
     const keyFile = t.keyFile ? resolve(t.keyFile) : process.env.SSH_AUTH_SOCK ? undefined : defaultKey();
     const target: SshTarget = {
