@@ -91,12 +91,7 @@ export class ConnectionHolder {
           return;
         case 'stop':
           dropped = true;
-          this.closing++;
-          void (lease ? lease.conn.close() : Promise.resolve()).finally(() => {
-            this.closing--;
-            reply({ id: m.id, ok: true });
-            this.exitIfEmpty();
-          });
+          void (lease ? this.close(lease.conn) : Promise.resolve()).then(() => reply({ id: m.id, ok: true }));
           return;
         case 'shutdown': {
           const closed = this.dropParked();
@@ -122,7 +117,7 @@ export class ConnectionHolder {
       clearTimeout(p.timer);
       if (!list.length) this.parked.delete(key);
       if (p.conn.idle && (await p.conn.stillTrusted()) && (await answers(p.conn, target.connectTimeoutMs))) return p.conn;
-      this.close(p.conn);
+      void this.close(p.conn);
     }
     return SshConnection.connect(target);
   }
@@ -131,7 +126,7 @@ export class ConnectionHolder {
   private giveBack(lease: { key: string; conn: SshConnection; persistMs: number }, keep: boolean): void {
     const { key, conn, persistMs } = lease;
     if (!keep || this.shuttingDown || persistMs <= 0 || !conn.idle) {
-      this.close(conn);
+      void this.close(conn);
       return;
     }
     const parked: Parked = { conn, timer: setTimeout(() => this.unpark(key, parked, true), persistMs) };
@@ -149,13 +144,14 @@ export class ConnectionHolder {
     list!.splice(i, 1);
     if (!list!.length) this.parked.delete(key);
     clearTimeout(p.timer);
-    if (close) this.close(p.conn);
+    if (close) void this.close(p.conn);
     this.exitIfEmpty();
   }
 
-  private close(conn: SshConnection): void {
+  /** Closes a connection (stopping what still runs on its host); the holder does not exit meanwhile. */
+  private close(conn: SshConnection): Promise<void> {
     this.closing++;
-    void conn.close().finally(() => {
+    return conn.close().finally(() => {
       this.closing--;
       this.exitIfEmpty();
     });
