@@ -1,3 +1,5 @@
+import type { ProbeSpec } from '../modules/lib/probe-spec.js';
+
 export interface ExecResult {
   rc: number;
   stdout: string;
@@ -16,9 +18,10 @@ export interface ExecOptions {
   /**
    * The script only reads the host (an inline probe of a module's state): the executor may run it
    * ahead of its task, batched with the play's other probes, and serve this exec from that batch
-   * while nothing has changed the host since (src/run/read-ahead.ts).
+   * while nothing has changed the host since (src/run/read-ahead.ts). A ProbeSpec (the probe as
+   * data, modules/lib/probe-spec.ts) lets that batch merge it with the others.
    */
-  probe?: boolean;
+  probe?: boolean | ProbeSpec;
   /**
    * The script may change the host, but this result shows it did not (a command skipped by its
    * `creates` guard): probe results read ahead stay valid. Runs on the controller, never sent.

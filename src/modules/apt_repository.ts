@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './lib/atomic.js';
-import { parseFileState, probeFileScript } from './lib/file-state.js';
+import { parseFileState } from './lib/file-state.js';
+import { probeExec } from './lib/probe-spec.js';
 import { quote } from '../quote.js';
 import { defineModule, type ModuleResult } from './types.js';
 
@@ -71,7 +72,7 @@ export default defineModule<AptRepositoryArgs>({
   async run(a, ctx) {
     const path = sourcesPath(a.name);
     const present = (a.state ?? 'present') === 'present';
-    const st = parseFileState((await ctx.exec(probeFileScript(path, true), { inline: true, probe: true })).stdout);
+    const st = parseFileState((await probeExec(ctx, { kind: 'file', path, opts: { content: true } })).stdout);
     const before = st.type === 'file' ? st.content?.toString('utf8') ?? '' : '';
     const after = present ? deb822Text(a) : '';
     const changed = present ? st.type !== 'file' || before !== after : st.type !== 'absent';

@@ -16,7 +16,8 @@ import {
   type AttrArgs,
   type Attrs,
 } from './lib/file-args.js';
-import { attributeScript, ownershipDiffers, parseFileState, probeFileScript, stateText, tempPrefix, type FileState } from './lib/file-state.js';
+import { attributeScript, ownershipDiffers, parseFileState, stateText, tempPrefix, type FileState } from './lib/file-state.js';
+import { probeExec, probeScript, type FileProbe } from './lib/probe-spec.js';
 import { modeSatisfied } from './lib/mode.js';
 import { defineModule, type ModuleContext, type ModuleResult, type ModuleDef } from './types.js';
 
@@ -69,10 +70,12 @@ async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
   const want = attrsOf(a);
   const follow = a.follow !== false && a.state !== 'link' && a.state !== 'absent';
   const wantsTree = (a.state ?? 'directory') === 'directory' && a.recurse && (want.mode !== undefined || want.owner !== undefined || want.group !== undefined);
-  let script = probeFileScript(path, { follow, checksum: false });
-  if (wantsTree) script += `\nif [ -d ${quote(path)} ]; then ${treeScript(path)}; fi`;
-  if (a.state === 'link') script += `\n${srcExistsScript(path, a.src!)}`;
-  const r = await ctx.exec(script, { inline: true, probe: true });
+  const spec: FileProbe = { kind: 'file', path, opts: { follow, checksum: false } };
+  let extra = '';
+  if (wantsTree) extra += `\nif [ -d ${quote(path)} ]; then ${treeScript(path)}; fi`;
+  if (a.state === 'link') extra += `\n${srcExistsScript(path, a.src!)}`;
+  // The plain probe can be merged with the host's others when read ahead; with extras it runs as it is.
+  const r = extra ? await ctx.exec(probeScript(spec) + extra, { inline: true, probe: true }) : await probeExec(ctx, spec);
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${path}: ${r.stderr.trim()}` };
   const st = parseFileState(r.stdout, { content: false });
   // Ansible: without a state, a path keeps the kind it has (directory or file).

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { quote } from '../quote.js';
 import { writeFileAtomic } from './lib/atomic.js';
-import { C_LOCALE } from './lib/file-state.js';
+import { probeExec } from './lib/probe-spec.js';
 import { defineModule, type FileDiff } from './types.js';
 
 export interface SysctlArgs {
@@ -85,15 +85,8 @@ export default defineModule<SysctlArgs>({
     const proc = procPath(args.name);
     const want = args.value === undefined ? undefined : normalizeValue(args.value);
     const setLive = state === 'present' && (args.sysctl_set === true || args.reload !== false);
-    // One inline probe: the live value, then the file (base64, it may hold any bytes). Not the
-    // shell's `read`: it reads a byte at a time, and /proc/sys answers only a whole-file read.
-    const probe = await ctx.exec(
-      [
-        `if [ -r ${quote(proc)} ]; then printf 'live:%s\\n' "$(${C_LOCALE} tr '\\t\\n' '  ' < ${quote(proc)})"; else echo nolive; fi`,
-        `if [ -f ${quote(file)} ]; then echo file; ${C_LOCALE} base64 < ${quote(file)}; else echo nofile; fi`,
-      ].join('\n'),
-      { inline: true, probe: true },
-    );
+    // One inline probe: the live value, then the file (base64, it may hold any bytes).
+    const probe = await probeExec(ctx, { kind: 'sysctl', proc, file });
     if (probe.rc !== 0) return { changed: false, failed: true, msg: `cannot read sysctl state: ${probe.stderr.trim()}` };
     const [liveLine = '', fileLine = '', ...rest] = probe.stdout.split('\n');
     const live = liveLine.startsWith('live:') ? normalizeValue(liveLine.slice(5)) : undefined;

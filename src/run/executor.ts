@@ -16,7 +16,7 @@ import { mapLimit } from '../map-limit.js';
 import { emptyStats, type HostState } from './host-state.js';
 import { lazyTemplatedVars } from './lazy-vars.js';
 import { createModuleContext } from './module-context.js';
-import { batchScript, firstProbe, ReadAhead, readAheadConnection, splitBatch } from './read-ahead.js';
+import { firstProbe, ReadAhead, readAheadBatch, readAheadConnection, type RecordedProbe } from './read-ahead.js';
 
 
 /** Variables fabric provides: never templates themselves. */
@@ -99,7 +99,7 @@ export class Executor {
         notified: new Set(),
         stats: emptyStats(),
         readAhead: new ReadAhead(),
-        readAheadDue: false,
+        readAheadDue: true,
       };
       this.hosts.set(name, h);
     }
@@ -467,8 +467,10 @@ export class Executor {
 
   /**
    * Reads ahead the probes of the section's tasks from t on, in one round trip for host h
-   * (src/run/read-ahead.ts), once the host's last task changed nothing: a host converging would
-   * have most of them dropped by its changes, a host already in shape uses them all. Tasks whose
+   * (src/run/read-ahead.ts): at the host's first task, and again once its last task changed
+   * nothing. A host converging has most of them dropped by its changes, a host already in shape
+   * uses them all; merged (probe-merge.ts), a batch costs a few programs on the host, so the first
+   * task reads ahead even though a converging host wastes it (measured: no slower). Tasks whose
    * probe cannot be known yet (loops, delegation, run_once, a condition or argument that needs a
    * later result, facts not gathered yet) are left to probe live.
    */
@@ -476,7 +478,7 @@ export class Executor {
     const at = this.sectionOf.get(t);
     if (!at || !h.readAheadDue || h.readAhead.size > 0) return;
     h.readAheadDue = false;
-    const probes: string[] = [];
+    const probes: RecordedProbe[] = [];
     for (const next of at.order.slice(at.index)) {
       if (next.module.controllerOnly || next.loop !== undefined || next.delegateTo || next.runOnce) continue;
       const p = await this.probeOf(play, next, h);
@@ -485,16 +487,15 @@ export class Executor {
     if (probes.length < 2) return; // a single probe costs the same round trip either way
     try {
       const conn = await this.pool.get(h.target);
-      const { script, token } = batchScript(probes);
-      const results = splitBatch(await conn.exec(script, { inline: true }), token, probes.length);
-      if (results) h.readAhead.fill(probes, results);
+      const { scripts, results } = await readAheadBatch(conn, probes);
+      h.readAhead.fill(scripts, results);
     } catch {
       // An unreachable host is reported by the task itself.
     }
   }
 
   /** The probe task t would send first on h, found by running its module against a recorder. */
-  private async probeOf(play: PlannedPlay, t: PlannedTask, h: HostState): Promise<string | undefined> {
+  private async probeOf(play: PlannedPlay, t: PlannedTask, h: HostState): Promise<RecordedProbe | undefined> {
     if (t.needsFacts && play.gatherFacts && !h.facts) return undefined;
     try {
       const vars = this.varsFor(play, t, h);

@@ -18,7 +18,7 @@ export interface HostState {
   stats: HostStats;
   /** Probe results read ahead for this host's tasks (src/run/read-ahead.ts). */
   readAhead: ReadAhead;
-  /** The host's last task changed nothing: its next task reads ahead the section's probes. */
+  /** Its first task, or the last one changed nothing: the next task reads ahead the section's probes. */
   readAheadDue: boolean;
 }
 

@@ -34,8 +34,11 @@ export function becomeScript(script: string, become: Become): string {
 /** The real ModuleContext: modules reach the host only through this. */
 export function createModuleContext(d: ContextDeps): ModuleContext {
   const needsSudo = !!d.become && d.become.user !== d.loginUser;
+  // A probe spec describes the script as the login user runs it: through sudo it is kept out of merging.
   const exec = (script: string, opts?: ExecOptions): Promise<ExecResult> =>
-    d.conn.exec(needsSudo ? becomeScript(script, d.become!) : script, opts);
+    needsSudo
+      ? d.conn.exec(becomeScript(script, d.become!), opts?.probe ? { ...opts, probe: true } : opts)
+      : d.conn.exec(script, opts);
   return {
     host: d.host,
     check: d.check,

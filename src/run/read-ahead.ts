@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
+import { mergedProbeScript, splitMerged } from '../modules/lib/probe-merge.js';
+import type { ProbeSpec } from '../modules/lib/probe-spec.js';
 
 /**
  * Read-ahead of probes: at the start of a play section the executor asks each task's module which
@@ -79,13 +81,19 @@ export function readAheadConnection(conn: Connection, ahead: ReadAhead): Connect
 /** Thrown by the recording connection to stop a module at its first step on the host. */
 class Recorded extends Error {}
 
+/** A probe a task would send: its script, and its spec when the module gave one (it can be merged). */
+export interface RecordedProbe {
+  script: string;
+  spec?: ProbeSpec;
+}
+
 /**
  * Runs a module against a connection that records its first exec and stops it there: the probe
- * script (with become applied) the task would send first, or undefined when its first step is not
- * a probe. Nothing reaches the host.
+ * (with become applied) the task would send first, or undefined when its first step is not a
+ * probe. Nothing reaches the host.
  */
-export async function firstProbe(run: (conn: Connection) => Promise<unknown>, host: string): Promise<string | undefined> {
-  let probe: string | undefined;
+export async function firstProbe(run: (conn: Connection) => Promise<unknown>, host: string): Promise<RecordedProbe | undefined> {
+  let probe: RecordedProbe | undefined;
   let stopped = false;
   const stop = (): Promise<never> => {
     stopped = true;
@@ -95,7 +103,7 @@ export async function firstProbe(run: (conn: Connection) => Promise<unknown>, ho
     host,
     stats: { execs: 0, uploads: 0 },
     exec(script: string, opts?: ExecOptions) {
-      if (!stopped && opts?.probe) probe = script;
+      if (!stopped && opts?.probe) probe = { script, ...(typeof opts.probe === 'object' ? { spec: opts.probe } : {}) };
       return stop();
     },
     upload: () => stop(),
@@ -134,4 +142,28 @@ export function splitBatch(r: ExecResult, token: string, n: number): ExecResult[
     e = eAt + eMark.length;
   }
   return out;
+}
+
+/**
+ * A host's probes read ahead in one round trip: those with a spec merged into one script (fewer
+ * programs started on the host), the others framed one by one. Returns what the batch could
+ * answer: a part whose output is not whole (or a merged run that gave up) is left out, and those
+ * tasks probe live.
+ */
+export async function readAheadBatch(conn: Connection, probes: RecordedProbe[]): Promise<{ scripts: string[]; results: ExecResult[] }> {
+  const merged = probes.filter((p) => p.spec);
+  const alone = probes.filter((p) => !p.spec);
+  const parts = alone.map((p) => p.script);
+  if (merged.length) parts.push(mergedProbeScript(merged.map((p) => p.spec!)));
+  const { script, token } = batchScript(parts);
+  const split = splitBatch(await conn.exec(script, { inline: true }), token, parts.length);
+  if (!split) return { scripts: [], results: [] };
+  const scripts = alone.map((p) => p.script);
+  const results = split.slice(0, alone.length);
+  const fromMerged = merged.length ? splitMerged(merged.map((p) => p.spec!), split[alone.length]!) : undefined;
+  if (fromMerged) {
+    scripts.push(...merged.map((p) => p.script));
+    results.push(...fromMerged);
+  }
+  return { scripts, results };
 }

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { Connection, ExecOptions, ExecResult } from '../../src/connection/types.js';
-import { batchScript, firstProbe, ReadAhead, readAheadConnection, splitBatch } from '../../src/run/read-ahead.js';
+import { batchScript, firstProbe, ReadAhead, readAheadBatch, readAheadConnection, splitBatch } from '../../src/run/read-ahead.js';
+import { LocalConnection } from '../../src/connection/local.js';
+import { probeScript, type ProbeSpec } from '../../src/modules/lib/probe-spec.js';
 
 /** Runs a script with this machine's sh (a host's session shell is sh too), streams kept apart. */
 function sh(script: string): ExecResult {
@@ -105,13 +107,38 @@ describe('firstProbe', () => {
       await conn.exec('write state').catch(() => seen.push('stopped'));
       await conn.upload(Buffer.from(''), '/x').catch(() => seen.push('stopped'));
     }, 'h');
-    expect(script).toBe('read state');
+    expect(script).toEqual({ script: 'read state' });
     expect(seen).toEqual(['stopped', 'stopped', 'stopped']);
+  });
+
+  it('keeps the probe spec a module sent along, so the batch can merge it', async () => {
+    const spec: ProbeSpec = { kind: 'file', path: '/etc/hostname', opts: {} };
+    expect(await firstProbe((conn) => conn.exec('probe text', { inline: true, probe: spec }), 'h')).toEqual({ script: 'probe text', spec });
   });
 
   it('a module whose first step is a command or an upload has no probe to read ahead', async () => {
     expect(await firstProbe((conn) => conn.exec('touch x'), 'h')).toBeUndefined();
     expect(await firstProbe((conn) => conn.upload(Buffer.from(''), '/x'), 'h')).toBeUndefined();
     expect(await firstProbe(() => { throw new Error('bad args'); }, 'h')).toBeUndefined();
+  });
+});
+
+describe('readAheadBatch', () => {
+  it('answers merged and plain probes in one round trip, each as it would answer alone', async () => {
+    const conn = new LocalConnection('local');
+    try {
+      const specs: ProbeSpec[] = [
+        { kind: 'file', path: '/etc/hostname', opts: { content: true } },
+        { kind: 'sysctl', proc: '/proc/sys/kernel/pid_max', file: '/nonexistent.conf' },
+      ];
+      const probes = [{ script: 'echo plain' }, ...specs.map((spec) => ({ script: probeScript(spec), spec })), { script: 'echo err >&2; false' }];
+      const before = conn.stats.execs;
+      const { scripts, results } = await readAheadBatch(conn, probes);
+      expect(conn.stats.execs - before).toBe(1);
+      expect([...scripts].sort()).toEqual(probes.map((p) => p.script).sort());
+      for (const p of probes) expect(results[scripts.indexOf(p.script)]).toEqual(await conn.exec(p.script, { inline: true }));
+    } finally {
+      await conn.close();
+    }
   });
 });

@@ -3,7 +3,8 @@ import { shellJoin } from '../../quote.js';
 import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 import { attrsSatisfied, fixAttributes, stateAfter, writeFailure, type Attrs } from './file-args.js';
-import { DEFAULT_MAX_CONTENT, parseFileState, probeFileScript, stateText } from './file-state.js';
+import { DEFAULT_MAX_CONTENT, parseFileState, stateText } from './file-state.js';
+import { probeExec } from './probe-spec.js';
 import type { EditResult } from './line-edit.js';
 
 export interface EditFileOptions {
@@ -25,7 +26,7 @@ export interface EditFileOptions {
 export async function editFile(ctx: ModuleContext, o: EditFileOptions, edit: (text: string | null) => EditResult): Promise<ModuleResult> {
   // The content itself is compared: no checksum (a fork) is needed.
   const opts = { content: true, follow: true, maxContentBytes: DEFAULT_MAX_CONTENT, checksum: false as const };
-  const r = await ctx.exec(probeFileScript(o.path, opts), { inline: true, probe: true });
+  const r = await probeExec(ctx, { kind: 'file', path: o.path, opts });
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot read ${o.path}: ${r.stderr.trim()}` };
   const st = parseFileState(r.stdout, opts);
   const target = st.path || o.path;

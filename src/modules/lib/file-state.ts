@@ -87,7 +87,7 @@ export function probeFileScript(path: string, withContent: boolean | ProbeOption
 }
 
 /** "/etc/x/" and "/etc/x" name the same file; the temp-file prefix needs the plain form. */
-function trimSlashes(path: string): string {
+export function trimSlashes(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') || '/' : path;
 }
 

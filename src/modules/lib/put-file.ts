@@ -5,6 +5,7 @@ import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 import { attrsSatisfied, diffText, fixAttributes, stateAfter, writeFailure, type Attrs } from './file-args.js';
 import { parseFileState, probeFileScript, stateText } from './file-state.js';
+import { probeExec, type FileProbe } from './probe-spec.js';
 
 export interface PutFileOptions {
   dest: string;
@@ -24,14 +25,16 @@ export interface PutFileOptions {
 export async function putFile(ctx: ModuleContext, content: Buffer, o: PutFileOptions): Promise<ModuleResult> {
   let dest = o.dest;
   if (o.intoDirName && dest.endsWith('/')) dest = posix.join(dest, o.intoDirName);
-  const probe = probeFileScript(dest, { content: ctx.diff });
-  const script =
-    o.intoDirName && !o.dest.endsWith('/')
-      ? `if [ -d ${quote(dest)} ]; then\n${probeFileScript(posix.join(dest, o.intoDirName), { content: ctx.diff, reportPath: true })}\nelse\n${probe}\nfi`
-      : probe;
   const parent = posix.dirname(dest);
   // Ansible fails on a missing destination directory rather than creating it; say so plainly.
-  const r = await ctx.exec(`if [ ! -d ${quote(parent)} ]; then echo no-parent; else\n${script}\nfi`, { inline: true, probe: true });
+  const spec: FileProbe = { kind: 'file', path: dest, opts: { content: ctx.diff }, parent };
+  const r =
+    o.intoDirName && !o.dest.endsWith('/')
+      ? await ctx.exec(
+          `if [ ! -d ${quote(parent)} ]; then echo no-parent; elif [ -d ${quote(dest)} ]; then\n${probeFileScript(posix.join(dest, o.intoDirName), { content: ctx.diff, reportPath: true })}\nelse\n${probeFileScript(dest, spec.opts)}\nfi`,
+          { inline: true, probe: true },
+        )
+      : await probeExec(ctx, spec);
   if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${dest}: ${r.stderr.trim()}` };
   if (r.stdout.startsWith('no-parent')) return { changed: false, failed: true, dest, msg: `Destination directory ${parent} does not exist` };
   const st = parseFileState(r.stdout, { content: ctx.diff });
