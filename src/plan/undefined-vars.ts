@@ -1,4 +1,4 @@
-import Handlebars from 'handlebars';
+import Handlebars from 'handlebars/dist/handlebars.min.js'; // the build template.ts loads
 import { InputError } from '../errors.js';
 import { didYouMean } from '../load/schema.js';
 import type { Inventory } from '../inventory/index.js';
