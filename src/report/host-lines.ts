@@ -43,8 +43,14 @@ interface ResultText {
   block: string[];
 }
 
+/** debug's `var:` result ({ "name": value }) shown as Ansible shows it: the variable as JSON. */
+function debugVar(r: ModuleResult): string | undefined {
+  const shown = Object.entries(r).filter(([k]) => !['changed', 'failed', 'skipped', 'msg'].includes(k));
+  return shown.length ? JSON.stringify(Object.fromEntries(shown), null, 4) : undefined;
+}
+
 function resultText(task: TaskInfo, status: HostStatus, r: ModuleResult, opts: LineOptions): ResultText {
-  const msg = str(r.msg);
+  const msg = str(r.msg) ?? (task.module === 'debug' ? debugVar(r) : undefined);
   const stdout = str(r.stdout);
   const stderr = str(r.stderr);
   if (isFailure(status)) {

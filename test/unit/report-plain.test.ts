@@ -150,6 +150,12 @@ describe('plain reporter', () => {
     expect(taskLines(text, 'TASK [show vip]')).toEqual(['ok: [w1] => vip is 10.0.0.1', '    second line']);
   });
 
+  it("shows debug's var as Ansible does: the name and its value, as JSON", async () => {
+    const t = task(1, 'show result', { module: 'debug' });
+    const text = await render(oneTask(t, [result(t, 'w1', { status: 'ok', result: { changed: false, 'r.stdout_lines': ['a', 'b'] } })]));
+    expect(taskLines(text, 'TASK [show result]')).toEqual(['ok: [w1] => {', '        "r.stdout_lines": [', '            "a",', '            "b"', '        ]', '    }']);
+  });
+
   it('shows a failed command by its stderr when there is no msg, with rc and stdout, capped', async () => {
     const t = task(1, 'kubeadm join');
     const stdout = Array.from({ length: 25 }, (_, i) => `out ${i + 1}`).join('\n');
