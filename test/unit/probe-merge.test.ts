@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalConnection } from '../../src/connection/local.js';
-import { mergedProbeScript, splitMerged } from '../../src/modules/lib/probe-merge.js';
+import { INLINE_SUM, mergedProbeScript, splitMerged } from '../../src/modules/lib/probe-merge.js';
 import { probeScript, type FileProbe, type ProbeSpec } from '../../src/modules/lib/probe-spec.js';
 
 // The merged form of many probes must print, for each, exactly what its own script prints: the
@@ -15,15 +15,18 @@ const at = (name: string) => join(dir, name);
 writeFileSync(at('file'), 'hello\n');
 writeFileSync(at('empty'), '');
 writeFileSync(at('big'), 'x'.repeat(200)); // over the 64-byte limit some specs set
+writeFileSync(at('huge'), 'y'.repeat(INLINE_SUM + 1)); // summed by a program, not read
+writeFileSync(at('latin1'), Buffer.from([0x61, 0xf0, 0x9f, 0x98, 0x0a])); // not UTF-8, yet the same length once decoded
 writeFileSync(at('we ird\nname|x'), 'odd\n'); // sha256sum escapes such a name in its output
 writeFileSync(at('sysctl.conf'), 'net.ipv4.ip_forward=1\n');
 mkdirSync(at('sub'));
 symlinkSync('file', at('link'));
+symlinkSync('sysctl.conf', at('sysctl-link.conf')); // as Debian's /etc/sysctl.d/99-sysctl.conf
 symlinkSync('nowhere', at('dangling'));
 execFileSync('mkfifo', [at('fifo')]);
 const leftover = at('.file.fabric-cut1'); // a cut upload's temp file: every probe of `file` removes it
 
-const names = ['file', 'empty', 'big', 'we ird\nname|x', 'sub', 'sub/', 'link', 'dangling', 'fifo', 'absent'];
+const names = ['file', 'empty', 'big', 'huge', 'we ird\nname|x', 'sub', 'sub/', 'link', 'dangling', 'fifo', 'absent'];
 const optionSets: FileProbe['opts'][] = [
   {},
   { content: true },
@@ -42,6 +45,7 @@ const sysctlSpecs: ProbeSpec[] = [
   { kind: 'sysctl', proc: '/proc/sys/kernel/pid_max', file: at('sysctl.conf') },
   { kind: 'sysctl', proc: '/proc/sys/net/ipv4/tcp_rmem', file: at('sysctl.conf') }, // tabs in the value; the same file twice
   { kind: 'sysctl', proc: '/proc/sys/no/such/key', file: at('absent.conf') },
+  { kind: 'sysctl', proc: '/proc/sys/kernel/pid_max', file: at('sysctl-link.conf') },
 ];
 
 const conn = new LocalConnection('local');
@@ -67,10 +71,13 @@ describe('merged probes', () => {
     const got = await merged(specs);
     expect(got?.map((r) => r.stdout)).toEqual(want);
     expect(existsSync(leftover)).toBe(false);
+    // Alone in a batch (head prints no header for a single file unless told to).
+    expect((await merged([specs[1]!]))?.map((r) => r.stdout)).toEqual([want[1]]);
     // Spot checks that the comparison is about something.
     expect(want[0]).toMatch(/^file\|\d+\|/);
     expect(want.some((w) => w.startsWith('no-parent'))).toBe(true);
-    expect(want.at(-2)).toMatch(/^live:4096 \d+ \d+ \nfile\nbmV0/);
+    expect(want.at(-3)).toMatch(/^live:4096 \d+ \d+ \nfile\nbmV0/);
+    expect(want.at(-1)).toBe(want.at(-4));
   });
 
   it('leave the session shell as they found it: variables, functions, positional parameters', async () => {
@@ -84,7 +91,7 @@ describe('merged probes', () => {
     const bin = at('wrap');
     const log = at('programs.log');
     mkdirSync(bin);
-    for (const p of ['stat', 'sha256sum', 'base64', 'grep', 'tr', 'readlink']) {
+    for (const p of ['stat', 'sha256sum', 'base64', 'grep', 'tr', 'readlink', 'head']) {
       writeFileSync(join(bin, p), `#!/bin/sh\necho ${p} >> '${log}'\nPATH=${process.env.PATH}\nexec ${p} "$@"\n`);
       chmodSync(join(bin, p), 0o755);
     }
@@ -106,7 +113,7 @@ describe('merged probes', () => {
     const one = await count(bench.map(probeScript).join('\n'));
     const all = await count(mergedProbeScript(bench));
     expect(one).toEqual(['base64', 'base64', 'base64', 'sha256sum', 'sha256sum', 'stat', 'stat', 'stat', 'stat', 'tr', 'tr']);
-    expect(all).toEqual(['base64', 'base64', 'grep', 'sha256sum', 'stat']);
+    expect(all).toEqual(['head', 'stat']);
   });
 
   it('give up, so the probes run live, when the merged run did not finish cleanly', async () => {
@@ -117,5 +124,15 @@ describe('merged probes', () => {
     expect(splitMerged(specs, { ...full, rc: 1 })).toBeUndefined();
     // A program that failed says so in a line of its own (here as stat does when a path vanished).
     expect(splitMerged(specs, { ...full, stdout: full.stdout.replace('\x1fS\n', '\x1fX|stat\n') })).toBeUndefined();
+    // A file that grew between its stat and its read: its bytes no longer match its size.
+    expect(full.stdout).toContain('<==\nhello\n');
+    expect(splitMerged(specs, { ...full, stdout: full.stdout.replace('<==\nhello\n', '<==\nhello!\n') })).toBeUndefined();
+  });
+
+  it('give up on text that is not UTF-8, which the way back cannot carry unchanged', async () => {
+    const specs: ProbeSpec[] = [{ kind: 'file', path: at('latin1'), opts: { content: true } }];
+    const r = await conn.exec(mergedProbeScript(specs), { inline: true });
+    expect(r.rc).toBe(0);
+    expect(splitMerged(specs, r)).toBeUndefined();
   });
 });

@@ -6,8 +6,8 @@ import { C_LOCALE, probeFileScript, type ProbeOptions } from './file-state.js';
  * The common probes as data as well as script text. A module sends probeScript(spec) with the
  * spec attached (ExecOptions.probe); run alone, the script is what answers. When the executor
  * reads a host's probes ahead in one batch, it runs the specs merged instead (probe-merge.ts):
- * one stat, one checksum program and one read per file for all of them, and rebuilds each
- * probe's exact output, so the module cannot tell the difference.
+ * one stat and one head for all of them, and rebuilds each probe's exact output, so the module
+ * cannot tell the difference.
  */
 export type ProbeSpec = FileProbe | SysctlProbe;
 
