@@ -12,7 +12,12 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const outdir = join(dist, 'bundle');
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { main: join(dist, 'cli', 'main.js'), 'holder-main': join(dist, 'connection', 'holder-main.js') },
+  // held: bin/fabric starts the connection holder from it before the CLI itself has loaded.
+  entryPoints: {
+    main: join(dist, 'cli', 'main.js'),
+    held: join(dist, 'connection', 'held.js'),
+    'holder-main': join(dist, 'connection', 'holder-main.js'),
+  },
   outdir,
   bundle: true,
   splitting: true,

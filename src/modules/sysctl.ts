@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { quote } from '../quote.js';
-import { writeFileAtomic } from './lib/atomic.js';
+import { WriteError, writeFileAtomic } from './lib/atomic.js';
 import { probeExec } from './lib/probe-spec.js';
 import { defineModule, type FileDiff } from './types.js';
 
@@ -106,12 +106,19 @@ export default defineModule<SysctlArgs>({
     if (liveChanges) diff.push({ path: proc, before: `${live}\n`, after: `${want}\n` });
     const out = { ...result, ...(ctx.diff && diff.length ? { diff } : {}), ...(warnings.length ? { msg: warnings.join('; ') } : {}) };
     if (!result.changed || ctx.check) return out;
-    const prep: string[] = [];
-    if (liveChanges) prep.push(`printf '%s\\n' ${quote(want!)} > ${quote(proc)}`);
-    if (fileChanges) prep.push(`mkdir -p -- ${quote(posix.dirname(file))}`);
-    const r = await ctx.exec(prep.join(' && '));
-    if (r.rc !== 0) return { ...out, failed: true, msg: `setting ${args.name} failed: ${r.stderr.trim()}` };
-    if (fileChanges) await writeFileAtomic(ctx, file, Buffer.from(after));
+    const setValue = liveChanges ? `printf '%s\\n' ${quote(want!)} > ${quote(proc)}` : '';
+    if (!fileChanges) {
+      const r = await ctx.exec(setValue);
+      return r.rc === 0 ? out : { ...out, failed: true, msg: `setting ${args.name} failed: ${r.stderr.trim()}` };
+    }
+    // The live value, the directory and the file in one round trip; the file is not written if the value fails.
+    const prepare = [setValue, `mkdir -p -- ${quote(posix.dirname(file))}`].filter(Boolean).join('\n');
+    try {
+      await writeFileAtomic(ctx, file, Buffer.from(after), { prepare });
+    } catch (e) {
+      if (e instanceof WriteError) return { ...out, failed: true, msg: `setting ${args.name} failed: ${e.message}` };
+      throw e;
+    }
     return out;
   },
 });

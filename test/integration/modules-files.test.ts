@@ -19,6 +19,7 @@ import { LocalConnection } from '../../src/connection/local.js';
 import type { Connection } from '../../src/connection/types.js';
 import blockinfile from '../../src/modules/blockinfile.js';
 import copy from '../../src/modules/copy.js';
+import { INLINE_WRITE_MAX } from '../../src/modules/lib/atomic.js';
 import file from '../../src/modules/file.js';
 import lineinfile from '../../src/modules/lineinfile.js';
 import stat from '../../src/modules/stat.js';
@@ -84,11 +85,35 @@ describe.each([
       const dest = join(dir, 'motd');
       const r = await run(copy, { dest, content: 'hello\n', mode: '0640' });
       expect(r.result).toMatchObject({ changed: true, dest, checksum: createHash('sha1').update('hello\n').digest('hex') });
-      expect(r.uploads).toBe(1);
+      expect([r.execs, r.uploads]).toEqual([2, 0]); // the probe, then the write with its content inline
       expect(readFileSync(dest, 'utf8')).toBe('hello\n');
       expect(mode(dest)).toBe('640');
       await expectNoop(copy, { dest, content: 'hello\n', mode: '0640' });
       await expectNoop(copy, { dest, content: 'hello\n', mode: 640 }); // YAML 1.2 reads 0640 as 640
+      expect(temps(dir)).toEqual([]);
+    });
+
+    it('writes any bytes exactly: inline in the write (printf) up to INLINE_WRITE_MAX, over SFTP beyond', async () => {
+      const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const cases: [string, Buffer, number][] = [
+        ['binary', all, 0],
+        ['empty', Buffer.alloc(0), 0],
+        ['one base64 line', Buffer.alloc(57, 'a'), 0], // exactly 76 base64 characters
+        ['no newline at the end, quotes and escapes', Buffer.from("x\n'%s' \\n \\0 %% \\\\"), 0],
+        ['64 KiB of text', Buffer.alloc(64 * 1024, 'config line\n'), 0],
+        ['64 KiB of binary', Buffer.alloc(64 * 1024, all), 1], // four characters a byte in printf: over the limit
+        ['text over the limit', Buffer.alloc(INLINE_WRITE_MAX + 1, 'x'), 1],
+      ];
+      for (const [name, content, uploads] of cases) {
+        const dest = join(dir, name);
+        const src = join(dir, `${name}.src`);
+        writeFileSync(src, content);
+        const r = await run(copy, { src, dest });
+        expect(r.result.changed, name).toBe(true);
+        expect([r.execs, r.uploads], name).toEqual([2, uploads]);
+        expect(readFileSync(dest).equals(content), name).toBe(true);
+        expect(mode(dest), name).toBe('644');
+      }
       expect(temps(dir)).toEqual([]);
     });
 
@@ -110,7 +135,7 @@ describe.each([
       writeFileSync(dest, 'old\n');
       const r = await run(copy, { dest, content: 'new\n' }, { diff: true });
       expect(r.result.diff).toEqual([{ path: dest, before: 'old\n', after: 'new\n' }]);
-      expect([r.execs, r.uploads]).toEqual([2, 1]);
+      expect([r.execs, r.uploads]).toEqual([2, 0]);
       const created = await run(copy, { dest: join(dir, 'g'), content: 'x\n' }, { diff: true, check: true });
       expect(created.result.diff).toEqual([{ path: join(dir, 'g'), before: '', after: 'x\n' }]);
     });

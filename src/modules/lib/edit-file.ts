@@ -62,12 +62,9 @@ export async function editFile(ctx: ModuleContext, o: EditFileOptions, edit: (te
       const err = await fixAttributes(ctx, target, o.attrs);
       return err ? { ...base, failed: true, msg: `setting attributes of ${o.path} failed: ${err}` } : changed;
     }
-    if (st.type === 'absent') {
-      // Ansible creates missing parent directories for `create: true`.
-      const mk = await ctx.exec(shellJoin(['mkdir', '-p', '--', posix.dirname(target)]));
-      if (mk.rc !== 0) return { ...base, failed: true, msg: `cannot create ${posix.dirname(target)}: ${mk.stderr.trim()}` };
-    }
     const w = await writeFileAtomic(ctx, target, Buffer.from(result.text, 'utf8'), {
+      // Ansible creates missing parent directories for `create: true`.
+      prepare: st.type === 'absent' ? shellJoin(['mkdir', '-p', '--', posix.dirname(target)]) : undefined,
       ...o.attrs,
       backup: o.backup && st.type === 'file',
       validate: o.validate,
