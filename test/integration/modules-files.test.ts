@@ -117,6 +117,20 @@ describe.each([
       expect(temps(dir)).toEqual([]);
     });
 
+    it('keeps an existing file\'s owner and mode; a symbolic mode applies to the old one, a number replaces it', async () => {
+      const dest = join(dir, 'kept');
+      writeFileSync(dest, 'old\n', { mode: 0o640 });
+      await run(copy, { dest, content: 'new 1\n' });
+      expect(mode(dest)).toBe('640');
+      await run(copy, { dest, content: 'new 2\n', mode: 'g+w' });
+      expect(mode(dest)).toBe('660');
+      await run(copy, { dest, content: 'new 3\n', mode: '0604' });
+      expect(mode(dest)).toBe('604');
+      await run(copy, { dest: join(dir, 'fresh'), content: 'x\n', mode: 'u+x' });
+      expect(mode(join(dir, 'fresh'))).toBe('744');
+      expect(readFileSync(dest, 'utf8')).toBe('new 3\n');
+    });
+
     it('--check reports the change and changes nothing', async () => {
       const dest = join(dir, 'f');
       writeFileSync(dest, 'old\n');

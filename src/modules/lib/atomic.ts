@@ -101,9 +101,13 @@ export async function writeFileAtomic(
   }
   // Keep the existing file's owner and mode unless told otherwise (GNU coreutils' --reference);
   // chown only when the owner differs from ours (test's -O/-G are builtins, chown is a program).
+  const keepOwner = `{ [ -O ${d} ] && [ -G ${d} ]; } || chown --reference=${d} -- ${t}`;
+  // A numeric mode replaces the old one outright; a symbolic one (u+x) applies to it, as before.
+  const absoluteMode = opts.mode !== undefined && /^[0-7]{3,4}$/.test(opts.mode);
   lines.push(
-    `if [ -e ${d} ]; then { [ -O ${d} ] && [ -G ${d} ]; } || chown --reference=${d} -- ${t}; chmod --reference=${d} -- ${t};`,
-    `elif [ -z "\${created:-}" ]; then chmod 644 -- ${t}; fi`,
+    absoluteMode
+      ? `if [ -e ${d} ]; then ${keepOwner}; fi` // the mode is set below
+      : `if [ -e ${d} ]; then ${keepOwner}; chmod --reference=${d} -- ${t}; elif [ -z "\${created:-}" ]; then chmod 644 -- ${t}; fi`,
   );
   const attrs = attributeScript(tmp, { owner: opts.owner, group: opts.group, mode: opts.mode });
   if (attrs) lines.push(attrs);
