@@ -100,6 +100,7 @@ describe.each([
         ['empty', Buffer.alloc(0), 0],
         ['one base64 line', Buffer.alloc(57, 'a'), 0], // exactly 76 base64 characters
         ['no newline at the end, quotes and escapes', Buffer.from("x\n'%s' \\n \\0 %% \\\\"), 0],
+        ['a leading dash', Buffer.from('-e not an option\n'), 0], // printf -- FORMAT
         ['64 KiB of text', Buffer.alloc(64 * 1024, 'config line\n'), 0],
         ['64 KiB of binary', Buffer.alloc(64 * 1024, all), 1], // four characters a byte in printf: over the limit
         ['text over the limit', Buffer.alloc(INLINE_WRITE_MAX + 1, 'x'), 1],

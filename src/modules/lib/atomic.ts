@@ -45,7 +45,8 @@ export const INLINE_WRITE_MAX = 96 * 1024;
 
 /**
  * content as `printf` commands writing it to path: printable ASCII as itself, every other byte as
- * an octal escape; printf is a shell builtin, so no program starts. Chunks keep each line short.
+ * an octal escape, `%` and `\\` escaped for printf, then quoted for the shell; printf is a shell
+ * builtin, so no program starts. `--`: content may begin with a dash. Chunks keep lines short.
  */
 export function printfWrite(content: Buffer, path: string): string {
   const lines: string[] = [];
@@ -54,10 +55,10 @@ export function printfWrite(content: Buffer, path: string): string {
     for (const b of content.subarray(at, at + 4096)) {
       if (b === 0x25) f += '%%';
       else if (b === 0x5c) f += '\\\\';
-      else if ((b >= 0x20 && b < 0x7f && b !== 0x27) || b === 0x0a) f += String.fromCharCode(b);
+      else if ((b >= 0x20 && b < 0x7f) || b === 0x0a) f += String.fromCharCode(b);
       else f += `\\${b.toString(8).padStart(3, '0')}`;
     }
-    lines.push(`printf '${f}' ${at === 0 ? '>' : '>>'} ${quote(path)}`);
+    lines.push(`printf -- ${quote(f)} ${at === 0 ? '>' : '>>'} ${quote(path)}`);
   }
   return lines.join('\n');
 }
