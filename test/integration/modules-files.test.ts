@@ -98,7 +98,7 @@ describe.each([
       const cases: [string, Buffer, number][] = [
         ['binary', all, 0],
         ['empty', Buffer.alloc(0), 0],
-        ['one base64 line', Buffer.alloc(57, 'a'), 0], // exactly 76 base64 characters
+        ['two printf chunks', Buffer.alloc(4097, 'b'), 0], // 4096 bytes a printf, the rest appended
         ['no newline at the end, quotes and escapes', Buffer.from("x\n'%s' \\n \\0 %% \\\\"), 0],
         ['a leading dash', Buffer.from('-e not an option\n'), 0], // printf -- FORMAT
         ['64 KiB of text', Buffer.alloc(64 * 1024, 'config line\n'), 0],
