@@ -20,7 +20,9 @@ const RERUNS = Number(flag('reruns', '3'));
 // Ansible takes minutes per run at 100 hosts on 2 cores: fewer no-op reruns keep the bench in an hour.
 const ANSIBLE_RERUNS = Number(flag('ansible-reruns', String(RERUNS)));
 const REPEAT = Number(flag('repeat', '1'));
-const TOOLS = flag('tools', 'fabric,ansible').split(',');
+// --baseline DIR: also time the fabric checked out (and built) in DIR, as tool `baseline`, in the same run.
+const BASELINE = flag('baseline', undefined);
+const TOOLS = [...flag('tools', 'fabric,ansible').split(','), ...(BASELINE ? ['baseline'] : [])];
 const LAB = flag('name', 'perf');
 const OUT = flag('out', join(BENCH, 'results', 'latest.json'));
 if (LAB === 'fab') throw new Error('the default lab `fab` belongs to the integration suite: pick another --name');
@@ -61,8 +63,8 @@ function check(r, what, hosts, { noop }) {
   return names.reduce((n, h) => n + rc[h].changed, 0);
 }
 
-async function fabric(inventory, playbook, hosts, noop, timingsFile) {
-  const r = await timed(['node', FABRIC, 'play', playbook, '-i', inventory], { FABRIC_TIMINGS: timingsFile, CI: '1' });
+async function fabric(inventory, playbook, hosts, noop, timingsFile, bin = FABRIC) {
+  const r = await timed(['node', bin, 'play', playbook, '-i', inventory], { FABRIC_TIMINGS: timingsFile, CI: '1' });
   const changed = check(r, `fabric ${playbook}`, hosts, { noop });
   const phases = JSON.parse(readFileSync(timingsFile, 'utf8'));
   return { ms: r.ms, changed, phases };
@@ -79,8 +81,8 @@ function closeMasters(controlPaths) {
 }
 
 /** Ends fabric's held connections (`fabric disconnect`, the counterpart of `ssh -O exit`). */
-function disconnectFabric() {
-  const r = spawnSync('node', [FABRIC, 'disconnect'], { encoding: 'utf8' });
+function disconnectFabric(bin = FABRIC) {
+  const r = spawnSync('node', [bin, 'disconnect'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`fabric disconnect: exit ${r.status}: ${r.stderr}`);
 }
 
@@ -92,12 +94,13 @@ async function benchTool(tool, ctx) {
   const loads = [load1()];
   // Both tools converge without a held connection (Ansible's ControlPersist masters, fabric's
   // connection holder), and rerun with the ones the converge left, as an operator would.
+  const bin = tool === 'baseline' ? join(BASELINE, 'bin', 'fabric') : FABRIC;
   if (tool === 'ansible') closeMasters(ctx.ansible.controlPaths);
-  else disconnectFabric();
+  else disconnectFabric(bin);
   const run = (noop) =>
-    tool === 'fabric'
-      ? fabric(lab.inventoryPath, join(BENCH, 'play.fabric.yml'), hosts, noop, join(work, 'timings.json'))
-      : ansible(ctx.ansible.env, hosts, noop);
+    tool === 'ansible'
+      ? ansible(ctx.ansible.env, hosts, noop)
+      : fabric(lab.inventoryPath, join(BENCH, 'play.fabric.yml'), hosts, noop, join(work, 'timings.json'), bin);
   const converge = await run(false);
   if (converge.changed === 0) throw new Error(`${tool}: the first converge changed nothing: the reset did not work`);
   for (let i = 0; i < (tool === 'ansible' ? ANSIBLE_RERUNS : RERUNS); i++) {
@@ -105,7 +108,7 @@ async function benchTool(tool, ctx) {
     loads.push(load1());
   }
   if (tool === 'ansible') closeMasters(ctx.ansible.controlPaths);
-  else disconnectFabric();
+  else disconnectFabric(bin);
   const noopMs = median(runs.map((r) => r.ms));
   const mid = runs.find((r) => r.ms === noopMs);
   return { convergeMs: converge.ms, noopMs, noopRunsMs: runs.map((r) => r.ms), convergePhases: converge.phases, noopPhases: mid.phases, load1: loads };
@@ -148,7 +151,7 @@ async function main() {
   };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify(doc, null, 2) + '\n');
-  process.stdout.write(format(results) + `\nwritten ${OUT}\n`);
+  process.stdout.write(format(results) + (BASELINE ? `\n\n${formatBaseline(results)}` : '') + `\nwritten ${OUT}\n`);
 }
 
 const s = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
@@ -181,6 +184,16 @@ export function format(rows) {
   const w = head.map((_, i) => Math.max(...all.map((l) => l[i].length)));
   const fmt = (l) => '| ' + l.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
   return [fmt(all[0]), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...all.slice(1).map(fmt)].join('\n');
+}
+
+/** This checkout against --baseline, side by side: converge and no-op, and the ratio (above 1: this one is faster). */
+export function formatBaseline(rows) {
+  const lines = rows.map((r) => {
+    const f = r.fabric ?? {};
+    const b = r.baseline ?? {};
+    return `| ${r.hosts} | ${s(b.convergeMs)} | ${s(f.convergeMs)} | ${ratio(b.convergeMs, f.convergeMs)} | ${s(b.noopMs)} | ${s(f.noopMs)} | ${ratio(b.noopMs, f.noopMs)} |`;
+  });
+  return ['| hosts | baseline converge | this converge | ratio | baseline no-op | this no-op | ratio |', '|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,5 +1,3 @@
-import type { ProbeSpec } from '../modules/lib/probe-spec.js';
-
 export interface ExecResult {
   rc: number;
   stdout: string;
@@ -15,18 +13,6 @@ export interface ExecOptions {
    * `exit`, `cd` or change shell options, and must `unset` the variables it sets.
    */
   inline?: boolean;
-  /**
-   * The script only reads the host (an inline probe of a module's state): the executor may run it
-   * ahead of its task, batched with the play's other probes, and serve this exec from that batch
-   * while nothing has changed the host since (src/run/read-ahead.ts). A ProbeSpec (the probe as
-   * data, modules/lib/probe-spec.ts) lets that batch merge it with the others.
-   */
-  probe?: boolean | ProbeSpec;
-  /**
-   * The script may change the host, but this result shows it did not (a command skipped by its
-   * `creates` guard): probe results read ahead stay valid. Runs on the controller, never sent.
-   */
-  unchangedIf?: (r: ExecResult) => boolean;
 }
 
 /** Counters a test or the benchmark reads to assert round trips. */

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { shellJoin } from '../quote.js';
+import { defineFact } from './lib/facts.js';
 import { defineModule, type ModuleResult } from './types.js';
 
 export interface AptArgs {
@@ -86,7 +87,13 @@ export function aptPlan(specs: PkgSpec[], state: 'present' | 'absent' | 'latest'
 
 const spec = (s: PkgSpec) => (s.version ? `${s.name}=${s.version}` : s.name);
 
-export default defineModule<AptArgs>({
+/** Package states, candidates and cache age: aptProbeScript read as one fact. */
+const aptFact = defineFact(
+  (p: { names: string[]; latest: boolean; autoremove: boolean }) => aptProbeScript(p.names, p.latest, p.autoremove),
+  (r) => parseAptProbe(r.stdout),
+);
+
+export default defineModule({
   name: 'apt',
   schema: {
     type: 'object',
@@ -107,17 +114,17 @@ export default defineModule<AptArgs>({
       autoremove: { type: 'boolean', description: 'Also remove packages nothing depends on any more.' },
     },
   },
-  validate(a) {
+  validate(a: AptArgs) {
     const specs = pkgSpecs(a.name);
     for (const s of specs) if (!NAME_RE.test(spec(s))) throw new InputError(`apt: invalid package name '${spec(s)}'`);
     if (!specs.length && !a.update_cache && !a.autoremove) throw new InputError("apt: give 'name', 'update_cache' or 'autoremove'");
   },
-  async run(a, ctx) {
+  facts: (a: AptArgs) => ({ now: aptFact({ names: pkgSpecs(a.name).map((s) => s.name), latest: a.state === 'latest', autoremove: !!a.autoremove }) }),
+  async run(a, ctx, { now }) {
     const state = a.state ?? 'present';
     const specs = pkgSpecs(a.name);
     const names = specs.map((s) => s.name);
-    const probe = await ctx.exec(aptProbeScript(names, state === 'latest', !!a.autoremove));
-    const { pkgs, cacheAge, autoremovable } = parseAptProbe(probe.stdout);
+    const { pkgs, cacheAge, autoremovable } = now;
     const todo = names.length ? aptPlan(specs, state, pkgs) : [];
     const cacheStale = !!a.update_cache && (a.cache_valid_time === undefined || cacheAge === undefined || cacheAge > a.cache_valid_time);
     const before = specs.map((s) => `${s.name} ${pkgs.get(s.name)?.installed ? pkgs.get(s.name)!.version : '(absent)'}\n`).join('');

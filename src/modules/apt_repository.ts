@@ -1,7 +1,6 @@
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from './lib/atomic.js';
-import { parseFileState } from './lib/file-state.js';
-import { probeExec } from './lib/probe-spec.js';
+import { fileFact } from './lib/facts.js';
 import { quote } from '../quote.js';
 import { defineModule, type ModuleResult } from './types.js';
 
@@ -40,7 +39,7 @@ export function deb822Text(a: AptRepositoryArgs): string {
 
 const list = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] };
 
-export default defineModule<AptRepositoryArgs>({
+export default defineModule({
   name: 'apt_repository',
   schema: {
     type: 'object',
@@ -59,7 +58,7 @@ export default defineModule<AptRepositoryArgs>({
       update_cache: { type: 'boolean', description: 'apt-get update after a change (default true).' },
     },
   },
-  validate(a) {
+  validate(a: AptRepositoryArgs) {
     const raw = [a.types, a.uris, a.suites, a.components, a.architectures, a.signed_by].flat().filter((v): v is string => typeof v === 'string');
     // A newline would start a new deb822 field or stanza.
     if (raw.some((w) => /[\r\n]/.test(w))) throw new InputError('apt_repository: values must not contain newlines');
@@ -69,10 +68,10 @@ export default defineModule<AptRepositoryArgs>({
       if (!flat && !words(a.components).length) throw new InputError("apt_repository: 'components' is required unless every suite ends in '/'");
     }
   },
-  async run(a, ctx) {
+  facts: (a: AptRepositoryArgs) => ({ st: fileFact(sourcesPath(a.name), { content: true }) }),
+  async run(a, ctx, { st }) {
     const path = sourcesPath(a.name);
     const present = (a.state ?? 'present') === 'present';
-    const st = parseFileState((await probeExec(ctx, { kind: 'file', path, opts: { content: true } })).stdout);
     const before = st.type === 'file' ? st.content?.toString('utf8') ?? '' : '';
     const after = present ? deb822Text(a) : '';
     const changed = present ? st.type !== 'file' || before !== after : st.type !== 'absent';

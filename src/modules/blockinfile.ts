@@ -1,8 +1,8 @@
 import { InputError } from '../errors.js';
-import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkPlacement, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { editedFile, editFile } from './lib/edit-file.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkPlacement, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
 import { blockInFile } from './lib/line-edit.js';
-import { defineModule, type ModuleDef } from './types.js';
+import { defineModule } from './types.js';
 
 export interface BlockInFileModuleArgs extends AttrArgs {
   path?: string;
@@ -29,7 +29,7 @@ export interface BlockInFileModuleArgs extends AttrArgs {
 export const DEFAULT_MARKER = '# {mark} ANSIBLE MANAGED BLOCK';
 
 /** ansible.builtin.blockinfile, with Ansible's marker and placement rules (see lib/line-edit.ts). */
-const blockinfile: ModuleDef<BlockInFileModuleArgs> = defineModule<BlockInFileModuleArgs>({
+const blockinfile = defineModule({
   name: 'blockinfile',
   schema: {
     type: 'object',
@@ -54,13 +54,13 @@ const blockinfile: ModuleDef<BlockInFileModuleArgs> = defineModule<BlockInFileMo
     const marker = a.marker ?? DEFAULT_MARKER;
     if (known(marker) && !marker.includes('{mark}')) throw new InputError(`blockinfile: marker must contain {mark}, or the begin and end markers are the same line: ${marker}`);
   },
-  async run(a, ctx) {
-    const bad = checkRenderedArgs(blockinfile, a, ctx);
-    if (bad) return bad;
+  facts: (a: BlockInFileModuleArgs) => ({ file: editedFile(pathOf(a)) }),
+  async run(a, ctx, facts) {
     const path = pathOf(a);
     const state = a.state ?? 'present';
     return editFile(
       ctx,
+      facts.file,
       { path, attrs: attrsOf(a), create: a.create, backup: a.backup, validate: a.validate, absentOk: state === 'absent', missingMsg: `Path ${path} does not exist !` },
       (text) =>
         blockInFile(text, {

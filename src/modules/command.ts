@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { shellJoin } from '../quote.js';
-import { guardProperties, runGuardedCommand, type CommandGuards } from './lib/command-run.js';
+import { guardFacts, guardProperties, runGuardedCommand, type CommandGuards } from './lib/command-run.js';
 import { splitWords } from './lib/shell-words.js';
 import { defineModule } from './types.js';
 
@@ -15,7 +15,7 @@ export function commandArgv(args: CommandArgs): string[] {
   return splitWords(args.cmd ?? '');
 }
 
-export default defineModule<CommandArgs>({
+export default defineModule({
   name: 'command',
   freeForm: 'cmd',
   arbitraryCommand: true,
@@ -28,7 +28,7 @@ export default defineModule<CommandArgs>({
       ...guardProperties,
     },
   },
-  validate(args) {
+  validate(args: CommandArgs) {
     if (args.cmd !== undefined && args.argv !== undefined) throw new InputError("command: give either 'cmd' or 'argv', not both");
     if (args.cmd === undefined && args.argv === undefined) throw new InputError("command: 'cmd' or 'argv' is required");
     let words: string[];
@@ -39,9 +39,10 @@ export default defineModule<CommandArgs>({
     }
     if (words.length === 0) throw new InputError('command: the command is empty');
   },
-  async run(args, ctx) {
+  facts: (args: CommandArgs) => guardFacts(args),
+  async run(args, ctx, guards) {
     const argv = commandArgv(args);
     // `exec` keeps the word list a plain argv: the first word is never a shell keyword or function.
-    return runGuardedCommand(ctx, `exec ${shellJoin(argv)}`, args.cmd ?? shellJoin(argv), args);
+    return runGuardedCommand(ctx, guards, `exec ${shellJoin(argv)}`, args.cmd ?? shellJoin(argv), args);
   },
 });

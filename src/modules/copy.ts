@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { InputError } from '../errors.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, type AttrArgs } from './lib/file-args.js';
-import { putFile } from './lib/put-file.js';
-import { defineModule, type ModuleDef } from './types.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkValidateArg, known, type AttrArgs } from './lib/file-args.js';
+import { putFile, putFileFacts } from './lib/put-file.js';
+import { defineModule, type FactEnv } from './types.js';
 
 export interface CopyArgs extends AttrArgs {
   dest: string;
@@ -15,7 +15,7 @@ export interface CopyArgs extends AttrArgs {
 }
 
 /** ansible.builtin.copy: a file from the role's files/ (or inline content) to the host. */
-const copy: ModuleDef<CopyArgs> = defineModule<CopyArgs>({
+const copy = defineModule({
   name: 'copy',
   schema: {
     type: 'object',
@@ -41,11 +41,10 @@ const copy: ModuleDef<CopyArgs> = defineModule<CopyArgs>({
       if (statSync(file).isDirectory()) throw new InputError(`copy: src ${a.src} is a directory; copying directories is not supported`);
     }
   },
-  async run(a, ctx) {
-    const bad = checkRenderedArgs(copy, a, ctx);
-    if (bad) return bad;
+  facts: (a: CopyArgs, env: FactEnv) => putFileFacts(a.dest, a.src !== undefined ? posix.basename(a.src) : undefined, env.diff),
+  async run(a, ctx, facts) {
     const content = a.src !== undefined ? readFileSync(ctx.resolveFile('files', a.src)) : Buffer.from(a.content ?? '', 'utf8');
-    return putFile(ctx, content, {
+    return putFile(ctx, facts, content, {
       dest: a.dest,
       attrs: attrsOf(a),
       backup: a.backup,

@@ -7,7 +7,6 @@ import {
   attrsOf,
   attrsSatisfied,
   checkAttrArgs,
-  checkRenderedArgs,
   known,
   pathOf,
   pathProps,
@@ -16,10 +15,10 @@ import {
   type AttrArgs,
   type Attrs,
 } from './lib/file-args.js';
-import { attributeScript, ownershipDiffers, parseFileState, stateText, tempPrefix, type FileState } from './lib/file-state.js';
-import { probeExec, probeScript, type FileProbe } from './lib/probe-spec.js';
+import { attributeScript, ownershipDiffers, stateText, tempPrefix, type FileState } from './lib/file-state.js';
+import { defineFact, existsFact, fileFact, type FactValues } from './lib/facts.js';
 import { modeSatisfied } from './lib/mode.js';
-import { defineModule, type ModuleContext, type ModuleResult, type ModuleDef } from './types.js';
+import { defineModule, type ModuleContext, type ModuleResult } from './types.js';
 
 type FileStateArg = 'file' | 'directory' | 'absent' | 'touch' | 'link';
 
@@ -34,19 +33,16 @@ export interface FileArgs extends AttrArgs {
   follow?: boolean;
 }
 
-const RECURSE_MARK = '--fabric-tree--';
-
 /** One line per entry below a directory: `mode owner group uid gid type`, for recurse. */
-function treeScript(path: string): string {
-  return `echo ${quote(RECURSE_MARK)}; find ${quote(path)} -mindepth 1 -printf '%m %u %g %U %G %y\\n'`;
-}
+const tree = defineFact(
+  (path: string) => `if [ -d ${quote(path)} ]; then find ${quote(path)} -mindepth 1 -printf '%m %u %g %U %G %y\\n'; fi`,
+  (r) => r.stdout,
+);
 
 /** Entries below the directory whose attributes differ from want. */
 function treeMismatches(out: string, want: Attrs): number {
-  const at = out.indexOf(RECURSE_MARK + '\n');
-  if (at < 0) return 0;
   let n = 0;
-  for (const line of out.slice(at + RECURSE_MARK.length + 1).split('\n')) {
+  for (const line of out.split('\n')) {
     const [mode, owner, group, uid, gid, type] = line.split(' ');
     if (!mode || !type) continue;
     const st: FileState = { type: type === 'd' ? 'directory' : 'file', path: '', mode, owner, group, uid: Number(uid), gid: Number(gid) };
@@ -57,27 +53,26 @@ function treeMismatches(out: string, want: Attrs): number {
   return n;
 }
 
-/** Also reports whether a link's src exists (relative to the link's directory, like the kernel resolves it). */
-function srcExistsScript(path: string, src: string): string {
-  const resolved = src.startsWith('/') ? src : posix.join(posix.dirname(path), src);
-  return `if [ -e ${quote(resolved)} ]; then echo src-exists; fi`;
-}
+const follows = (a: FileArgs) => a.follow !== false && a.state !== 'link' && a.state !== 'absent';
 
-async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
-  const bad = checkRenderedArgs(file, a, ctx);
-  if (bad) return bad;
+/** The path (through a link when following), the tree below it for recurse, a link's src (relative to the link's directory, as the kernel resolves it). */
+function fileFacts(a: FileArgs) {
   const path = pathOf(a);
   const want = attrsOf(a);
-  const follow = a.follow !== false && a.state !== 'link' && a.state !== 'absent';
   const wantsTree = (a.state ?? 'directory') === 'directory' && a.recurse && (want.mode !== undefined || want.owner !== undefined || want.group !== undefined);
-  const spec: FileProbe = { kind: 'file', path, opts: { follow, checksum: false } };
-  let extra = '';
-  if (wantsTree) extra += `\nif [ -d ${quote(path)} ]; then ${treeScript(path)}; fi`;
-  if (a.state === 'link') extra += `\n${srcExistsScript(path, a.src!)}`;
-  // The plain probe can be merged with the host's others when read ahead; with extras it runs as it is.
-  const r = extra ? await ctx.exec(probeScript(spec) + extra, { inline: true, probe: true }) : await probeExec(ctx, spec);
-  if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${path}: ${r.stderr.trim()}` };
-  const st = parseFileState(r.stdout, { content: false });
+  const src = a.state === 'link' ? a.src! : undefined;
+  return {
+    st: fileFact(path, { follow: follows(a), checksum: false }),
+    tree: wantsTree ? tree(path) : undefined,
+    srcExists: src !== undefined ? existsFact(src.startsWith('/') ? src : posix.join(posix.dirname(path), src)) : undefined,
+  };
+}
+
+async function run(a: FileArgs, ctx: ModuleContext, facts: FactValues<ReturnType<typeof fileFacts>>): Promise<ModuleResult> {
+  const path = pathOf(a);
+  const want = attrsOf(a);
+  const follow = follows(a);
+  const st = facts.st;
   // Ansible: without a state, a path keeps the kind it has (directory or file).
   const state: FileStateArg = a.state ?? (st.type === 'directory' ? 'directory' : 'file');
   const target = follow && st.path ? st.path : path;
@@ -108,9 +103,9 @@ async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
         return apply([shellJoin(['mkdir', '-p', '--', target]), attrs(target, a.recurse)].filter(Boolean).join('\n'), after, 'directory');
       }
       if (st.type !== 'directory') return fail(`${path} exists and is a ${st.type}, not a directory`);
-      const tree = wantsTree ? treeMismatches(r.stdout, want) : 0;
-      if (attrsSatisfied(st, want) && tree === 0) return base;
-      const after = stateAfter(st, want) + (tree ? `${tree} entries below with other attributes: fixed recursively\n` : '');
+      const below = facts.tree !== undefined ? treeMismatches(facts.tree, want) : 0;
+      if (attrsSatisfied(st, want) && below === 0) return base;
+      const after = stateAfter(st, want) + (below ? `${below} entries below with other attributes: fixed recursively\n` : '');
       return apply(attrs(target, a.recurse), after, 'directory');
     }
 
@@ -123,7 +118,7 @@ async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
 
     case 'link': {
       const src = a.src!;
-      const srcExists = /^src-exists$/m.test(r.stdout);
+      const srcExists = facts.srcExists === true;
       if (st.type === 'link' && st.linkTarget === src) {
         if (!ownershipDiffers(st, want)) return { ...base, src };
         return apply(attributeScript(path, { owner: want.owner, group: want.group, noFollow: true }), stateAfter(st, { owner: want.owner, group: want.group }), 'link');
@@ -145,7 +140,7 @@ async function run(a: FileArgs, ctx: ModuleContext): Promise<ModuleResult> {
 }
 
 /** ansible.builtin.file: files, directories, links and their attributes. */
-const file: ModuleDef<FileArgs> = defineModule<FileArgs>({
+const file = defineModule({
   name: 'file',
   schema: {
     type: 'object',
@@ -161,7 +156,7 @@ const file: ModuleDef<FileArgs> = defineModule<FileArgs>({
       follow: { type: 'boolean', default: true },
     },
   },
-  validate(a) {
+  validate(a: FileArgs) {
     checkAttrArgs('file', a);
     const path = pathOf(a);
     if (known(path) && a.state === 'absent' && path.replace(/\/+$/, '') === '') throw new InputError('file: refusing to remove /');
@@ -170,6 +165,7 @@ const file: ModuleDef<FileArgs> = defineModule<FileArgs>({
     if (a.src !== undefined && a.state !== 'link') throw new InputError(`file: src is only for state: link, not state: ${a.state ?? 'file'}`);
     if (a.recurse && a.state !== undefined && a.state !== 'directory') throw new InputError('file: recurse needs state: directory');
   },
+  facts: fileFacts,
   run,
 });
 

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { quote } from '../quote.js';
-import { normalizeMode, parseFileState, probeFileScript, tempPrefix, type FileState } from './lib/file-state.js';
+import { attributeScript, tempPrefix } from './lib/file-state.js';
+import { attrsOf, attrsSatisfied, checkAttrArgs, type AttrArgs } from './lib/file-args.js';
+import { fileFact } from './lib/facts.js';
 import { defineModule, type ModuleResult } from './types.js';
 
-export interface GetUrlArgs {
+export interface GetUrlArgs extends AttrArgs {
   url: string;
   dest: string;
   checksum?: string;
@@ -21,16 +23,6 @@ export function parseChecksum(s: string): { algo: (typeof ALGOS)[number]; hex: s
   const m = /^([a-z0-9]+):([0-9a-fA-F]+)$/.exec(s);
   if (!m || !(ALGOS as readonly string[]).includes(m[1]!)) throw new InputError(`get_url: checksum must look like sha256:HEX (algorithms: ${ALGOS.join(', ')})`);
   return { algo: m[1] as (typeof ALGOS)[number], hex: m[2]!.toLowerCase() };
-}
-
-/** Mode/owner/group differences of an existing dest, as chmod/chown commands. */
-function attrCommands(a: GetUrlArgs, st: FileState, target: string): string[] {
-  const cmds: string[] = [];
-  const mode = normalizeMode(a.mode);
-  if (mode !== undefined && mode !== st.mode) cmds.push(`chmod ${quote(mode)} -- ${target}`);
-  if ((a.owner && a.owner !== st.owner) || (a.group && a.group !== st.group))
-    cmds.push(`chown -- ${quote(`${a.owner ?? ''}${a.group ? ':' + a.group : ''}`)} ${target}`);
-  return cmds;
 }
 
 /**
@@ -55,14 +47,13 @@ export function downloadScript(a: GetUrlArgs, tmp: string, compareTo?: string): 
     lines.push(`got=$(${algo}sum < "$t" | cut -d' ' -f1)`, `if [ "$got" != ${quote(hex)} ]; then echo "checksum mismatch: expected ${hex}, got $got" >&2; exit 5; fi`);
   }
   if (compareTo) lines.push(`if cmp -s -- "$t" ${quote(compareTo)}; then echo same; exit 0; fi`);
-  const mode = normalizeMode(a.mode);
-  lines.push(mode !== undefined ? `chmod ${quote(mode)} -- "$t"` : 'chmod 644 -- "$t"');
-  if (a.owner || a.group) lines.push(`chown -- ${quote(`${a.owner ?? ''}${a.group ? ':' + a.group : ''}`)} "$t"`);
+  // The temp file gets the attributes before it is renamed into place (the default mode as Ansible's, 0644).
+  lines.push('chmod 644 -- "$t"', attributeScript(tmp, attrsOf(a)));
   lines.push(`mv -f -- "$t" ${quote(a.dest)}`, 'trap - EXIT', 'echo replaced');
   return lines.join('\n');
 }
 
-export default defineModule<GetUrlArgs>({
+export default defineModule({
   name: 'get_url',
   schema: {
     type: 'object',
@@ -79,38 +70,38 @@ export default defineModule<GetUrlArgs>({
       timeout: { type: 'integer', minimum: 1, description: 'Seconds the download may take (default 10).' },
     },
   },
-  validate(a) {
+  validate(a: GetUrlArgs) {
+    checkAttrArgs('get_url', a);
     if (a.checksum) parseChecksum(a.checksum);
     if (a.dest.endsWith('/')) throw new InputError('get_url: dest must be a file path, not a directory');
   },
-  async run(a, ctx) {
+  // The checksum is the one the task names (any algorithm), computed from what the fact read.
+  facts: (a: GetUrlArgs) => ({ st: fileFact(a.dest, { checksum: a.checksum ? parseChecksum(a.checksum).algo : 'sha256' }) }),
+  async run(a, ctx, { st }) {
     const sum = a.checksum ? parseChecksum(a.checksum) : undefined;
-    // Other algorithms than the probe's sha256 are computed in the same round trip.
-    const extra = sum && sum.algo !== 'sha256' ? `\nif [ -f ${quote(a.dest)} ]; then echo "sum=$(${sum.algo}sum < ${quote(a.dest)} | cut -d' ' -f1)"; fi` : '';
-    const probe = await ctx.exec(probeFileScript(a.dest) + extra, { inline: true, probe: true });
-    const st = parseFileState(probe.stdout);
-    const have = sum?.algo === 'sha256' ? st.sha256 : /^sum=([0-9a-f]+)$/m.exec(probe.stdout)?.[1];
+    const have = st.checksum;
     if (st.type !== 'file' && st.type !== 'absent') return { changed: false, failed: true, msg: `${a.dest} exists and is a ${st.type}, not a file` };
     const contentOk = st.type === 'file' && !a.force && (!sum || have === sum.hex);
     const compareOnly = st.type === 'file' && !contentOk;
-    const attrs = st.type === 'file' ? attrCommands(a, st, quote(a.dest)) : [];
+    // The same permission logic as the file module: `u+x` is satisfied once the bit is set.
+    const attrs = st.type === 'file' && !attrsSatisfied(st, attrsOf(a)) ? [attributeScript(a.dest, attrsOf(a))] : [];
     const base: ModuleResult = { changed: false, url: a.url, dest: a.dest };
     if (contentOk && !attrs.length) return base;
     if (contentOk) {
       if (ctx.check) return { ...base, changed: true };
-      const r = await ctx.exec(attrs.join(' && '));
+      const r = await ctx.exec(`set -e\n${attrs.join('\n')}`);
       if (r.rc !== 0) return { ...base, failed: true, msg: r.stderr.trim() };
       return { ...base, changed: true };
     }
-    if (ctx.check) return { ...base, changed: true, ...(ctx.diff ? { diff: [{ path: a.dest, before: st.type === 'absent' ? '(absent)\n' : `sha256 ${st.sha256}\n`, after: `download of ${a.url}\n` }] } : {}) };
+    if (ctx.check) return { ...base, changed: true, ...(ctx.diff ? { diff: [{ path: a.dest, before: st.type === 'absent' ? '(absent)\n' : `${sum?.algo ?? 'sha256'} ${st.checksum}\n`, after: `download of ${a.url}\n` }] } : {}) };
     const tmp = `${tempPrefix(a.dest)}${randomBytes(6).toString('hex')}`;
     const r = await ctx.exec(downloadScript(a, tmp, compareOnly ? a.dest : undefined), { timeoutMs: ((a.timeout ?? 10) + 30) * 1000 });
     if (r.rc !== 0) return { ...base, failed: true, rc: r.rc, msg: r.stderr.trim() || `download failed (rc ${r.rc})` };
     if (r.stdout.trim() === 'same') {
       if (!attrs.length) return base;
-      const r2 = await ctx.exec(attrs.join(' && '));
+      const r2 = await ctx.exec(`set -e\n${attrs.join('\n')}`);
       return r2.rc === 0 ? { ...base, changed: true } : { ...base, failed: true, msg: r2.stderr.trim() };
     }
-    return { ...base, changed: true, ...(ctx.diff ? { diff: [{ path: a.dest, before: st.type === 'absent' ? '(absent)\n' : `sha256 ${st.sha256}\n`, after: `download of ${a.url}\n` }] } : {}) };
+    return { ...base, changed: true, ...(ctx.diff ? { diff: [{ path: a.dest, before: st.type === 'absent' ? '(absent)\n' : `${sum?.algo ?? 'sha256'} ${st.checksum}\n`, after: `download of ${a.url}\n` }] } : {}) };
   },
 });

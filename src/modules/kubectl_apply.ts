@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { InputError } from '../errors.js';
-import { quote, shellJoin } from '../quote.js';
+import { shellJoin } from '../quote.js';
 import { defineModule, type ModuleResult } from './types.js';
 
 export interface KubectlApplyArgs {

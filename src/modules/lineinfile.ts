@@ -1,8 +1,8 @@
 import { InputError } from '../errors.js';
-import { editFile } from './lib/edit-file.js';
-import { attributeProps, attrsOf, checkAttrArgs, checkPattern, checkPlacement, checkRenderedArgs, checkValidateArg, known, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
+import { editedFile, editFile } from './lib/edit-file.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkPattern, checkPlacement, checkValidateArg, lineEditProps, pathOf, pathProps, requirePath, type AttrArgs } from './lib/file-args.js';
 import { lineInFile } from './lib/line-edit.js';
-import { defineModule, type ModuleDef } from './types.js';
+import { defineModule } from './types.js';
 
 export interface LineInFileModuleArgs extends AttrArgs {
   path?: string;
@@ -22,7 +22,7 @@ export interface LineInFileModuleArgs extends AttrArgs {
 }
 
 /** ansible.builtin.lineinfile, with Ansible's matching and insertion rules (see lib/line-edit.ts). */
-const lineinfile: ModuleDef<LineInFileModuleArgs> = defineModule<LineInFileModuleArgs>({
+const lineinfile = defineModule({
   name: 'lineinfile',
   schema: {
     type: 'object',
@@ -54,13 +54,13 @@ const lineinfile: ModuleDef<LineInFileModuleArgs> = defineModule<LineInFileModul
     checkPattern('lineinfile', 'regexp', a.regexp);
     checkPlacement('lineinfile', a);
   },
-  async run(a, ctx) {
-    const bad = checkRenderedArgs(lineinfile, a, ctx);
-    if (bad) return bad;
+  facts: (a: LineInFileModuleArgs) => ({ file: editedFile(pathOf(a)) }),
+  async run(a, ctx, facts) {
     const path = pathOf(a);
     const state = a.state ?? 'present';
     return editFile(
       ctx,
+      facts.file,
       {
         path,
         attrs: attrsOf(a),

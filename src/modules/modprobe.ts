@@ -2,6 +2,7 @@ import { InputError } from '../errors.js';
 import { quote, shellJoin } from '../quote.js';
 import { writeFileAtomic } from './lib/atomic.js';
 import { splitWords } from './lib/shell-words.js';
+import { defineFact } from './lib/facts.js';
 import { defineModule, type FileDiff } from './types.js';
 
 export interface ModprobeArgs {
@@ -47,7 +48,13 @@ export function parseModprobeProbe(out: string): ModprobeState {
   return { loaded: first === 'loaded', load: files[0], options: files[1] };
 }
 
-export default defineModule<ModprobeArgs>({
+/** Loaded, and both persistence files: modprobeProbeScript read as one fact. */
+const modprobeFact = defineFact(modprobeProbeScript, (r, name) => {
+  if (r.rc !== 0) throw new Error(`cannot probe module ${name}: ${r.stderr.trim()}`);
+  return parseModprobeProbe(r.stdout);
+});
+
+export default defineModule({
   name: 'modprobe',
   schema: {
     type: 'object',
@@ -63,7 +70,7 @@ export default defineModule<ModprobeArgs>({
       },
     },
   },
-  validate(args) {
+  validate(args: ModprobeArgs) {
     if (args.params !== undefined && /[\r\n]/.test(args.params)) throw new InputError('modprobe: params must be one line');
     if (args.params) {
       try {
@@ -73,13 +80,11 @@ export default defineModule<ModprobeArgs>({
       }
     }
   },
-  async run(args, ctx) {
+  facts: (args: ModprobeArgs) => ({ now: modprobeFact(args.name) }),
+  async run(args, ctx, { now }) {
     const state = args.state ?? 'present';
     const persistent = args.persistent ?? 'disabled';
     const params = args.params?.trim() ?? '';
-    const probe = await ctx.exec(modprobeProbeScript(args.name));
-    if (probe.rc !== 0) return { changed: false, failed: true, msg: `cannot probe module ${args.name}: ${probe.stderr.trim()}` };
-    const now = parseModprobeProbe(probe.stdout);
     const loadChange = state === 'present' ? !now.loaded : now.loaded;
     const wantLoad = `${args.name}\n`;
     const wantOptions = params ? `options ${args.name} ${params}\n` : undefined;

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { shellJoin } from '../quote.js';
+import { defineFact } from './lib/facts.js';
 import { defineModule, type ModuleResult } from './types.js';
 
 export interface RouteArgs {
@@ -77,7 +78,21 @@ export function macRoutePlan(args: RouteArgs, now: MacRoute): string[][] {
   return [['route', '-n', exact ? 'change' : 'add', '-net', dest, args.gateway!]];
 }
 
-export default defineModule<RouteArgs>({
+/**
+ * The routes to dest: `ip -j route show` on Linux, `route -n get` on macOS (told apart without
+ * starting a program: only Linux has /proc/sys).
+ */
+const routeFact = defineFact(
+  (dest: string) =>
+    `if [ -d /proc/sys ]; then ip -j route show ${shellJoin([dest])}; else echo mac; route -n get ${shellJoin([dest === 'default' ? 'default' : dest.split('/')[0]!])} 2>/dev/null; true; fi`,
+  (r) => {
+    const mac = r.stdout.startsWith('mac\n');
+    if (!mac && r.rc !== 0) throw new Error(`ip route show failed: ${r.stderr.trim()}`);
+    return { mac, out: mac ? r.stdout.slice(4) : r.stdout };
+  },
+);
+
+export default defineModule({
   name: 'route',
   schema: {
     type: 'object',
@@ -91,23 +106,21 @@ export default defineModule<RouteArgs>({
       state: { enum: ['present', 'absent'] },
     },
   },
-  validate(args) {
+  validate(args: RouteArgs) {
     if ((args.state ?? 'present') === 'present' && !args.gateway) throw new InputError("route: 'gateway' is required when state is present");
   },
-  async run(args, ctx) {
-    const facts = await ctx.facts();
-    const mac = facts.os_family === 'Darwin';
+  facts: (args: RouteArgs) => ({ routes: routeFact(normalizeDest(args.dest)) }),
+  async run(args, ctx, { routes: probe }) {
+    const { mac } = probe;
     const dest = normalizeDest(args.dest);
-    const probe = await ctx.exec(mac ? `route -n get ${shellJoin([dest === 'default' ? 'default' : dest.split('/')[0]!])} 2>/dev/null; true` : `ip -j route show ${shellJoin([dest])}`);
-    if (!mac && probe.rc !== 0) return { changed: false, failed: true, msg: `ip route show failed: ${probe.stderr.trim()}` };
     let plan: string[][];
     let before: string;
     if (mac) {
-      const now = parseMacRouteGet(probe.stdout);
+      const now = parseMacRouteGet(probe.out);
       plan = macRoutePlan(args, now);
       before = now.destination ? `${now.destination} mask ${now.mask ?? '-'} via ${now.gateway ?? '-'}\n` : '';
     } else {
-      const routes = probe.stdout.trim() ? (JSON.parse(probe.stdout) as LinuxRoute[]) : [];
+      const routes = probe.out.trim() ? (JSON.parse(probe.out) as LinuxRoute[]) : [];
       plan = linuxRoutePlan(args, routes);
       before = routes.map((r) => `${r.dst} via ${r.gateway ?? '-'} dev ${r.dev ?? '-'} metric ${r.metric ?? 0}\n`).join('');
     }

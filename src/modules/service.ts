@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { quote, shellJoin } from '../quote.js';
+import { defineFact } from './lib/facts.js';
 import { defineModule } from './types.js';
 
 export interface ServiceArgs {
@@ -19,13 +20,12 @@ export interface ServiceState {
   links: boolean;
 }
 
-/** One probe: init system, then running/enabled the way that init system tells. */
-export function serviceProbeScript(name: string, daemonReload: boolean): string {
+/** The fact: init system, then running/enabled the way that init system tells. */
+export function serviceProbeScript(name: string): string {
   const n = quote(name);
   return [
     'if [ -d /run/systemd/system ]; then',
     '  echo init=systemd',
-    ...(daemonReload ? ['  systemctl daemon-reload >&2'] : []),
     `  echo "load=$(systemctl show -p LoadState --value -- ${n} 2>/dev/null)"`,
     `  echo "active=$(systemctl is-active -- ${n} 2>/dev/null)"`,
     `  echo "enabled=$(systemctl is-enabled -- ${n} 2>/dev/null)"`,
@@ -99,7 +99,10 @@ export function servicePlan(args: ServiceArgs, now: ServiceState): { commands: s
   return { commands, warnings };
 }
 
-export default defineModule<ServiceArgs>({
+/** A service's state, read by serviceProbeScript. */
+const serviceFact = defineFact(serviceProbeScript, (r) => parseServiceProbe(r.stdout));
+
+export default defineModule({
   name: 'service',
   schema: {
     type: 'object',
@@ -112,12 +115,18 @@ export default defineModule<ServiceArgs>({
       daemon_reload: { type: 'boolean', description: 'systemd only: run daemon-reload before reading the state.' },
     },
   },
-  validate(args) {
+  validate(args: ServiceArgs) {
     if (args.state === undefined && args.enabled === undefined) throw new InputError("service: give 'state' and/or 'enabled'");
   },
-  async run(args, ctx) {
-    const probe = await ctx.exec(serviceProbeScript(args.name, !!args.daemon_reload && !ctx.check));
-    const now = parseServiceProbe(probe.stdout);
+  facts: (args: ServiceArgs) => ({ before: serviceFact(args.name) }),
+  async run(args, ctx, { before }) {
+    // daemon-reload is a change (systemd rereads its units): the state is read again after it.
+    const reload = !!args.daemon_reload && !ctx.check && before.init === 'systemd';
+    if (reload) {
+      const r = await ctx.exec('systemctl daemon-reload');
+      if (r.rc !== 0) return { changed: false, failed: true, msg: `systemctl daemon-reload failed: ${r.stderr.trim()}` };
+    }
+    const now = reload ? await ctx.fact(serviceFact(args.name)) : before;
     if (!now.exists) return { changed: false, failed: true, msg: `no service named ${args.name} (${now.init})` };
     const { commands, warnings } = servicePlan(args, now);
     const base = {

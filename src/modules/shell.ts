@@ -1,5 +1,5 @@
 import { quote } from '../quote.js';
-import { guardProperties, runGuardedCommand, type CommandGuards } from './lib/command-run.js';
+import { guardFacts, guardProperties, runGuardedCommand, type CommandGuards } from './lib/command-run.js';
 import { defineModule } from './types.js';
 
 export interface ShellArgs extends CommandGuards {
@@ -7,7 +7,7 @@ export interface ShellArgs extends CommandGuards {
   executable?: string;
 }
 
-export default defineModule<ShellArgs>({
+export default defineModule({
   name: 'shell',
   freeForm: 'cmd',
   arbitraryCommand: true,
@@ -21,9 +21,10 @@ export default defineModule<ShellArgs>({
       ...guardProperties,
     },
   },
-  async run(args, ctx) {
+  facts: (args: ShellArgs) => guardFacts(args),
+  async run(args, ctx, guards) {
     // The text is one quoted argument to `sh -c`: it is shell on purpose, but never re-parsed by our wrapper.
     const text = `${quote(args.executable ?? '/bin/sh')} -c ${quote(args.cmd)}`;
-    return runGuardedCommand(ctx, text, args.cmd, args);
+    return runGuardedCommand(ctx, guards, text, args.cmd, args);
   },
 });

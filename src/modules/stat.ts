@@ -1,8 +1,8 @@
-import { quote } from '../quote.js';
-import { parseFileState, probeFileScript, type ChecksumAlgorithm } from './lib/file-state.js';
+import type { ChecksumAlgorithm } from './lib/file-state.js';
+import { fileFact } from './lib/facts.js';
 import { modeText } from './lib/mode.js';
-import { checkRenderedArgs, pathOf, pathProps, requirePath } from './lib/file-args.js';
-import { defineModule, type ModuleDef } from './types.js';
+import { pathOf, pathProps, requirePath } from './lib/file-args.js';
+import { defineModule } from './types.js';
 
 export interface StatArgs {
   path?: string;
@@ -19,7 +19,7 @@ export interface StatArgs {
  * ansible.builtin.stat: facts about a path, registered as `x.stat.exists` etc. Never changes
  * anything, so it also runs in --check. Checksums default to sha256 (Ansible: sha1).
  */
-const statModule: ModuleDef<StatArgs> = defineModule<StatArgs>({
+const statModule = defineModule({
   name: 'stat',
   schema: {
     type: 'object',
@@ -35,15 +35,13 @@ const statModule: ModuleDef<StatArgs> = defineModule<StatArgs>({
       get_attributes: { type: 'boolean' },
     },
   },
-  async run(a, ctx) {
-    const bad = checkRenderedArgs(statModule, a, ctx);
-    if (bad) return bad;
+  // lnk_source is the fully resolved target: the path read once more, following links.
+  facts: (a: StatArgs) => ({
+    st: fileFact(pathOf(a), { follow: a.follow, checksum: a.get_checksum === false ? false : (a.checksum_algorithm ?? 'sha256') }),
+    resolved: a.follow ? undefined : fileFact(pathOf(a), { follow: true, checksum: false }),
+  }),
+  async run(a, _ctx, { st, resolved }) {
     const path = pathOf(a);
-    const opts = { follow: a.follow, checksum: a.get_checksum === false ? (false as const) : (a.checksum_algorithm ?? 'sha256') };
-    // lnk_source is the fully resolved target, printed after the probe line in the same round trip.
-    const r = await ctx.exec(`${probeFileScript(path, opts)}\nif [ -L ${quote(path)} ]; then printf '%s' "$(readlink -f -- ${quote(path)})" | base64 -w0; fi`, { inline: true, probe: true });
-    if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot stat ${path}: ${r.stderr.trim()}` };
-    const st = parseFileState(r.stdout, { ...opts, content: false });
     if (st.type === 'absent') return { changed: false, stat: { exists: false } };
     const stat: Record<string, unknown> = {
       exists: true,
@@ -62,8 +60,7 @@ const statModule: ModuleDef<StatArgs> = defineModule<StatArgs>({
     if (st.type === 'file' && st.checksum) stat.checksum = st.checksum;
     if (st.type === 'link') {
       stat.lnk_target = st.linkTarget;
-      const second = r.stdout.split('\n')[1] ?? '';
-      stat.lnk_source = Buffer.from(second, 'base64').toString('utf8');
+      stat.lnk_source = resolved?.path;
     }
     return { changed: false, stat };
   },

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { InputError } from '../errors.js';
 import { quote } from '../quote.js';
 import { WriteError, writeFileAtomic } from './lib/atomic.js';
-import { probeExec } from './lib/probe-spec.js';
+import { sysctlFact } from './lib/facts.js';
 import { defineModule, type FileDiff } from './types.js';
 
 export interface SysctlArgs {
@@ -58,7 +58,7 @@ export function updateSysctlText(text: string, name: string, value: string | und
   return out.length ? out.join('\n') + '\n' : '';
 }
 
-export default defineModule<SysctlArgs>({
+export default defineModule({
   name: 'sysctl',
   schema: {
     type: 'object',
@@ -79,19 +79,16 @@ export default defineModule<SysctlArgs>({
     if (args.value !== undefined && /[\r\n]/.test(String(args.value))) throw new InputError('sysctl: value must be one line');
     if (args.name.startsWith('-') || args.name.includes('..')) throw new InputError(`sysctl: invalid key name '${args.name}'`);
   },
-  async run(args, ctx) {
+  facts: (args: SysctlArgs) => ({ now: sysctlFact(procPath(args.name), args.sysctl_file ?? '/etc/sysctl.conf') }),
+  async run(args, ctx, { now }) {
     const state = args.state ?? 'present';
     const file = args.sysctl_file ?? '/etc/sysctl.conf';
     const proc = procPath(args.name);
     const want = args.value === undefined ? undefined : normalizeValue(args.value);
     const setLive = state === 'present' && (args.sysctl_set === true || args.reload !== false);
-    // One inline probe: the live value, then the file (base64, it may hold any bytes).
-    const probe = await probeExec(ctx, { kind: 'sysctl', proc, file });
-    if (probe.rc !== 0) return { changed: false, failed: true, msg: `cannot read sysctl state: ${probe.stderr.trim()}` };
-    const [liveLine = '', fileLine = '', ...rest] = probe.stdout.split('\n');
-    const live = liveLine.startsWith('live:') ? normalizeValue(liveLine.slice(5)) : undefined;
-    const exists = fileLine === 'file';
-    const before = exists ? Buffer.from(rest.join(''), 'base64').toString('utf8') : '';
+    const live = now.live !== undefined ? normalizeValue(now.live) : undefined;
+    const exists = now.file !== undefined;
+    const before = now.file ?? '';
     const warnings: string[] = [];
     if (setLive && live === undefined) {
       if (!args.ignoreerrors) return { changed: false, failed: true, msg: `sysctl key ${args.name} does not exist (${proc})` };

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { posix } from 'node:path';
-import { attributeProps, attrsOf, checkAttrArgs, checkRenderedArgs, checkValidateArg, known, type AttrArgs } from './lib/file-args.js';
-import { putFile } from './lib/put-file.js';
-import { defineModule, type ModuleDef } from './types.js';
+import { attributeProps, attrsOf, checkAttrArgs, checkValidateArg, known, type AttrArgs } from './lib/file-args.js';
+import { putFile, putFileFacts } from './lib/put-file.js';
+import { defineModule, type FactEnv } from './types.js';
 
 export interface TemplateArgs extends AttrArgs {
   src: string;
@@ -13,7 +13,7 @@ export interface TemplateArgs extends AttrArgs {
 }
 
 /** ansible.builtin.template: renders a role's templates/ file with the host's variables. */
-const template: ModuleDef<TemplateArgs> = defineModule<TemplateArgs>({
+const template = defineModule({
   name: 'template',
   schema: {
     type: 'object',
@@ -35,12 +35,11 @@ const template: ModuleDef<TemplateArgs> = defineModule<TemplateArgs>({
     const file = ctx.resolveFile('templates', a.src);
     ctx.checkTemplate(readFileSync(file, 'utf8'), file);
   },
-  async run(a, ctx) {
-    const bad = checkRenderedArgs(template, a, ctx);
-    if (bad) return bad;
+  facts: (a: TemplateArgs, env: FactEnv) => putFileFacts(a.dest, posix.basename(a.src), env.diff),
+  async run(a, ctx, facts) {
     const file = ctx.resolveFile('templates', a.src);
     const text = ctx.render(readFileSync(file, 'utf8'), file);
-    return putFile(ctx, Buffer.from(text, 'utf8'), {
+    return putFile(ctx, facts, Buffer.from(text, 'utf8'), {
       dest: a.dest,
       attrs: attrsOf(a),
       backup: a.backup,

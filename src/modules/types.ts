@@ -1,4 +1,5 @@
 import type { ExecOptions, ExecResult } from '../connection/types.js';
+import type { FactSpec, FactSpecs, FactValue, FactValues } from './lib/facts.js';
 
 export type Vars = Record<string, unknown>;
 
@@ -54,11 +55,13 @@ export interface ModuleContext extends StaticContext {
   readonly verbosity: number;
   /** The host's merged variables for this task (templating already applied to args). */
   readonly vars: Vars;
-  /** One round trip through the host's long-lived shell; become (sudo) is applied here. */
+  /** A change: one round trip through the host's long-lived shell; become (sudo) is applied here. Drops the host's facts. */
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Reads a fact now (after a change the module made); facts known up front belong in `facts()`. */
+  fact<S extends FactSpec>(spec: S): Promise<FactValue<S>>;
   /** Raw SFTP write; use modules/lib/atomic.ts for destination files. */
   upload(content: Buffer, remotePath: string): Promise<void>;
-  /** Facts of the host, gathered once per run on first use (one round trip). */
+  /** The setup facts of the host (os_family, ...), gathered once per run on first use (one round trip). */
   facts(): Promise<Facts>;
   /** Renders a Handlebars template with this host's variables. */
   render(text: string, where: string): string;
@@ -66,7 +69,13 @@ export interface ModuleContext extends StaticContext {
   evaluate(expr: string): unknown;
 }
 
-export interface ModuleDef<A = Record<string, unknown>> {
+/** What a module's fact declaration may depend on besides its arguments. */
+export interface FactEnv {
+  check: boolean;
+  diff: boolean;
+}
+
+export interface ModuleDef<A = Record<string, unknown>, F extends FactSpecs = FactSpecs> {
   name: string;
   /** JSON schema of the arguments, checked with ajv for every task before any host is touched. */
   schema: Record<string, unknown>;
@@ -81,9 +90,15 @@ export interface ModuleDef<A = Record<string, unknown>> {
   arbitraryCommand?: boolean;
   /** Extra static checks beyond the schema (src files exist, template parses, argument combos). */
   validate?(args: A, ctx: StaticContext): void;
-  run(args: A, ctx: ModuleContext): Promise<ModuleResult>;
+  /**
+   * The host state the module reads, as data (src/modules/lib/facts.ts): the engine fetches it
+   * (for a whole section ahead, merged, in one round trip), caches it and drops it on any change.
+   */
+  facts?(args: A, env: FactEnv): F;
+  /** Facts in (typed values of what facts() declared), commands out through ctx.exec. */
+  run(args: A, ctx: ModuleContext, facts: FactValues<F>): Promise<ModuleResult>;
 }
 
-export function defineModule<A>(def: ModuleDef<A>): ModuleDef<A> {
+export function defineModule<A, F extends FactSpecs = Record<never, never>>(def: ModuleDef<A, F>): ModuleDef<A, F> {
   return def;
 }

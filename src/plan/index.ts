@@ -11,6 +11,7 @@ import { PLAYBOOK_SCHEMA } from './schema.js';
 import { selectedByTags, type TagFilter } from './tags.js';
 import { expandRole, expandTaskList, type ExpandSink, type Scope } from './tasks.js';
 import type { Plan, PlanItem, PlannedPlay, PlannedTask } from './types.js';
+import { readsFacts } from './fact-use.js';
 import { checkUndefinedVariables } from './undefined-vars.js';
 import { forEachTask } from './walk.js';
 
@@ -34,6 +35,9 @@ function filterByTags(items: PlanItem[], f: TagFilter): PlanItem[] {
   for (const it of items) {
     if (it.kind === 'task') {
       if (selectedByTags(it.tags, f)) out.push(it);
+    } else if (it.kind === 'include') {
+      const body = filterByTags(it.body, f);
+      if (body.length) out.push({ ...it, body });
     } else {
       const block = filterByTags(it.block, f);
       const rescue = filterByTags(it.rescue, f);
@@ -77,6 +81,8 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
     when: [],
     vars: {},
     handler: false,
+    notify: [],
+    loopVars: [],
     includeStack: [resolve(file.path)],
   };
   sink.roleHandlers.clear();
@@ -117,13 +123,21 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
     });
   }
   const sections = [pre, [...roleItems, ...tasks], post].map((s) => filterByTags(s, opts.tags));
+  const gatherFacts = (raw.gather_facts as boolean | undefined) ?? true;
+  // Variables a task may read through, for whether it reads facts: every source but the registered ones.
+  const hostVars = hosts.map((h) => opts.inventory.hostVars(h));
+  for (const s of [...sections, handlers]) {
+    forEachTask(s, (t) => {
+      t.needsFacts = gatherFacts && readsFacts(t.reads, [opts.extraVars, t.vars, t.role?.vars ?? {}, vars, ...hostVars, t.role?.defaults ?? {}]);
+    });
+  }
   return {
     name: (raw.name as string | undefined) ?? pattern,
     pos,
     pattern,
     hosts,
     vars,
-    gatherFacts: (raw.gather_facts as boolean | undefined) ?? true,
+    gatherFacts,
     serial: raw.serial as number | string | undefined,
     become: raw.become as boolean | undefined,
     becomeUser: raw.become_user as string | undefined,

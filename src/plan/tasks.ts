@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ErrorList, InputError, type SourcePos } from '../errors.js';
-import { didYouMean, schemaErrors } from '../load/schema.js';
+import { didYouMean, schemaErrors, type Locator } from '../load/schema.js';
 import { displayPath, readYamlFile, type YamlFile } from '../load/yaml.js';
 import { canonicalModuleName, moduleNames } from '../modules/index.js';
-import type { ModuleDef, StaticContext, Vars } from '../modules/types.js';
+import type { ModuleDef, Vars } from '../modules/types.js';
 import { compileCondition, type Condition } from '../vars/conditions.js';
-import { checkTemplate, isTemplated } from '../vars/template.js';
+import { checkTemplate, isTemplated, templateHelperNames } from '../vars/template.js';
 import { loadRole, type LoadedRole } from './roles.js';
 import { TASK_KEYWORDS, TASK_KEYWORD_NAMES } from './schema.js';
+import { argErrors, taskStatics, type ArgsSite } from './task-args.js';
 import type { PlanItem, PlannedTask, RoleRef } from './types.js';
+import { templateRootNames } from './undefined-vars.js';
 
 /** What a task inherits from its play, role, block or include. */
 export interface Scope {
@@ -31,6 +33,10 @@ export interface Scope {
   checkMode?: boolean;
   delegateTo?: string;
   runOnce?: boolean;
+  /** Handlers a block notifies: every task inside notifies them too (when it changed). */
+  notify: string[];
+  /** Loop variables of the include loops around this scope. */
+  loopVars: string[];
   handler: boolean;
   includeStack: string[];
 }
@@ -74,22 +80,15 @@ function parseKeyValueArgs(s: string, pos: SourcePos): Record<string, unknown> {
   return out;
 }
 
+/** Free-form arguments (`command: ls /`): every error about them points at the one line. */
+function pinned(pos: SourcePos): Locator {
+  return { posAt: () => pos, keyPosAt: () => pos };
+}
+
 function walkStrings(v: unknown, path: (string | number)[], fn: (s: string, path: (string | number)[]) => void): void {
   if (typeof v === 'string') fn(v, path);
   else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, [...path, i], fn));
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkStrings(x, [...path, k], fn);
-}
-
-function staticContext(baseDir: string, playbookDir: string, pos: SourcePos): StaticContext {
-  return {
-    resolveFile(kind, src) {
-      const candidates = src.startsWith('/') ? [src] : [join(baseDir, kind, src), join(playbookDir, kind, src), resolve(baseDir, src)];
-      const found = candidates.find((c) => existsSync(c));
-      if (!found) throw new InputError(`${kind === 'templates' ? 'template' : 'file'} '${src}' not found (looked in ${candidates.map(displayPath).join(', ')})`, pos);
-      return found;
-    },
-    checkTemplate: (text, where) => checkTemplate(text, { file: where, line: 1, col: 1 }),
-  };
 }
 
 export function expandTaskList(list: unknown, scope: Scope, sink: ExpandSink): PlanItem[] {
@@ -124,7 +123,21 @@ function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
     checkMode: (raw.check_mode as boolean | undefined) ?? scope.checkMode,
     delegateTo: (raw.delegate_to as string | undefined) ?? scope.delegateTo,
     runOnce: (raw.run_once as boolean | undefined) ?? scope.runOnce,
+    notify: [...scope.notify, ...asList(raw.notify)],
   };
+}
+
+/**
+ * Keywords Ansible refuses on a block ("not a valid attribute for a Block") or on an import
+ * (resolved before the run, so it cannot loop): refused here with their line, never accepted
+ * and ignored.
+ */
+const NOT_ON_BLOCK = ['loop', 'loop_control', 'register', 'changed_when', 'failed_when', 'listen'];
+const NOT_ON_INCLUDE = ['register', 'changed_when', 'failed_when', 'listen', 'notify'];
+
+function refuseKeywords(raw: Record<string, unknown>, scope: Scope, keys: string[], what: string, hint: string): void {
+  const k = keys.find((x) => x in raw);
+  if (k !== undefined) throw new InputError(`'${k}' is not a valid keyword for ${what}`, scope.file.keyPosAt([...scope.path, k]), hint);
 }
 
 /** One schema object for every task: ajv compiles once per schema object (tens of ms each). */
@@ -141,11 +154,18 @@ function expandOne(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, s
   if ('block' in raw) {
     if (scope.handler) throw new InputError('blocks are not supported in handlers', pos);
     checkKeywords(raw, scope, [], 'block');
+    refuseKeywords(raw, scope, NOT_ON_BLOCK, 'a block', 'put it on the tasks inside, or loop over include_tasks');
     const inner = inherit(scope, raw);
     const sub = (key: string) => expandTaskList(raw[key], { ...inner, path: [...scope.path, key] }, sink);
     return [{ kind: 'block', name: raw.name as string | undefined, pos, block: sub('block'), rescue: sub('rescue'), always: sub('always') }];
   }
   const include = (raw.import_tasks ?? raw.include_tasks) as string | undefined;
+  const dynamic = 'include_tasks' in raw || 'include_role' in raw;
+  if (include !== undefined || 'import_role' in raw || 'include_role' in raw) {
+    const what = Object.keys(raw).find((k) => ['import_tasks', 'include_tasks', 'import_role', 'include_role'].includes(k))!;
+    refuseKeywords(raw, scope, dynamic ? NOT_ON_INCLUDE : [...NOT_ON_INCLUDE, 'loop', 'loop_control'], what, dynamic ? 'put it on the included tasks' : `imports are resolved before the run: use ${what.replace('import', 'include')} to loop`);
+    if (raw.loop !== undefined) return [includeLoop(raw, scope, pos, sink, what)];
+  }
   if (include !== undefined) {
     checkKeywords(raw, scope, [], 'include');
     const file = resolve(scope.dir, include);
@@ -166,6 +186,17 @@ function expandOne(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, s
   return [planTask(raw, scope, pos, sink)];
 }
 
+/** An include with a loop: its tasks expanded once (all checked now), run per item by the executor. */
+function includeLoop(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, sink: ExpandSink, what: string): PlanItem {
+  checkKeywords(raw, scope, [], what);
+  const loopVar = (raw.loop_control as { loop_var?: string } | undefined)?.loop_var ?? 'item';
+  if (typeof raw.loop === 'string') checkTemplate(raw.loop, scope.file.posAt([...scope.path, 'loop']));
+  const { loop: _loop, loop_control: _lc, ...once } = raw;
+  const body = expandOne(once, { ...scope, loopVars: [...scope.loopVars, loopVar] }, pos, sink);
+  const target = (raw.include_tasks as string | undefined) ?? (raw.include_role as { name: string }).name;
+  return { kind: 'include', name: (raw.name as string | undefined) ?? `${what}: ${target}`, pos, loop: raw.loop, loopVar, body };
+}
+
 /** A role's tasks with the role's scope; its handlers join the play's once. */
 export function expandRole(role: LoadedRole, scope: Scope, sink: ExpandSink, pos: SourcePos): PlanItem[] {
   if (scope.includeStack.includes(role.dir)) throw new InputError(`role '${role.name}' includes itself`, pos);
@@ -177,7 +208,7 @@ export function expandRole(role: LoadedRole, scope: Scope, sink: ExpandSink, pos
     includeStack: [...scope.includeStack, role.dir],
   };
   if (role.handlers && !sink.roleHandlers.has(role.dir)) {
-    sink.roleHandlers.set(role.dir, { role, scope: { ...roleScope, file: role.handlers, path: [], handler: true, tags: [], when: [] } });
+    sink.roleHandlers.set(role.dir, { role, scope: { ...roleScope, file: role.handlers, path: [], handler: true, tags: [], when: [], notify: [] } });
   }
   if (!role.tasks) return [];
   return expandTaskList(role.tasks.value, { ...roleScope, file: role.tasks, path: [] }, sink);
@@ -210,23 +241,36 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
   const argObj = args as Record<string, unknown>;
 
   // Module arguments: schema (templated values are judged after rendering), then the module's own checks.
-  const argErrs = schemaErrors(def.schema, argObj, scope.file, typeof raw[key] === 'object' ? argsPath : [], moduleName, (v) => typeof v === 'string' && isTemplated(v));
-  if (argErrs.length) {
-    for (const e of argErrs.slice(1)) sink.errors.add(e);
-    throw argErrs[0]!;
-  }
+  const structured = typeof raw[key] === 'object';
+  const site: ArgsSite = { loc: structured ? scope.file : pinned(argsPos), path: structured ? argsPath : [], pos: argsPos };
+  const helpers = new Set(templateHelperNames());
+  const reads = new Set<string>();
+  const readTemplate = (text: string) => templateRootNames(text, helpers).forEach((n) => reads.add(n));
+  const statics = taskStatics(scope.baseDir, scope.playbookDir, argsPos, readTemplate);
   let templated = false;
   walkStrings(argObj, [], (s, p) => {
     if (!isTemplated(s)) return;
     templated = true;
-    checkTemplate(s, typeof raw[key] === 'object' ? scope.file.posAt([...argsPath, ...p]) : argsPos);
+    checkTemplate(s, structured ? scope.file.posAt([...argsPath, ...p]) : argsPos);
+    readTemplate(s);
   });
-  for (const k of TEMPLATE_KEYWORDS) if (typeof raw[k] === 'string') checkTemplate(raw[k] as string, scope.file.posAt([...scope.path, k]));
-  def.validate?.(argObj, staticContext(scope.baseDir, scope.playbookDir, argsPos));
+  for (const k of TEMPLATE_KEYWORDS) {
+    if (typeof raw[k] !== 'string') continue;
+    checkTemplate(raw[k] as string, scope.file.posAt([...scope.path, k]));
+    if (isTemplated(raw[k] as string)) readTemplate(raw[k] as string);
+  }
+  const argErrs = argErrors(def, argObj, site, statics, false);
+  if (argErrs.length) {
+    for (const e of argErrs.slice(1)) sink.errors.add(e);
+    throw argErrs[0]!;
+  }
 
   const inner = inherit(scope, raw);
   const name = (raw.name as string | undefined) ?? moduleName;
   const loopControl = raw.loop_control as { loop_var?: string } | undefined;
+  const changedWhen = raw.changed_when !== undefined ? conditions(raw.changed_when, scope.file.posAt([...scope.path, 'changed_when'])) : undefined;
+  const failedWhen = raw.failed_when !== undefined ? conditions(raw.failed_when, scope.file.posAt([...scope.path, 'failed_when'])) : undefined;
+  for (const c of [...inner.when, ...(changedWhen ?? []), ...(failedWhen ?? [])]) c.names.forEach((n) => reads.add(n));
   return {
     kind: 'task',
     info: {
@@ -243,17 +287,20 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     module: def,
     args: argObj,
     argsTemplated: templated,
+    argsSite: site,
+    statics,
     when: inner.when,
     loop: raw.loop,
     loopVar: loopControl?.loop_var ?? 'item',
+    outerLoopVars: scope.loopVars,
     register: raw.register as string | undefined,
-    notify: asList(raw.notify),
+    notify: [...new Set(inner.notify)],
     listen: scope.handler ? [name, ...asList(raw.listen)] : [],
     tags: inner.tags,
     become: inner.become,
     becomeUser: inner.becomeUser,
-    changedWhen: raw.changed_when !== undefined ? conditions(raw.changed_when, scope.file.posAt([...scope.path, 'changed_when'])) : undefined,
-    failedWhen: raw.failed_when !== undefined ? conditions(raw.failed_when, scope.file.posAt([...scope.path, 'failed_when'])) : undefined,
+    changedWhen,
+    failedWhen,
     ignoreErrors: inner.ignoreErrors ?? false,
     checkMode: inner.checkMode,
     delegateTo: inner.delegateTo,
@@ -261,7 +308,7 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     noLog: inner.noLog ?? false,
     vars: inner.vars,
     role: scope.role,
-    baseDir: scope.baseDir,
-    needsFacts: /\bfacts\b/.test(JSON.stringify(raw)),
+    reads: [...reads],
+    needsFacts: false, // decided once every variable source is known (fact-use.ts)
   };
 }

@@ -1,5 +1,6 @@
 import type { SourcePos } from '../errors.js';
-import type { ModuleDef, Vars } from '../modules/types.js';
+import type { ModuleDef, StaticContext, Vars } from '../modules/types.js';
+import type { ArgsSite } from './task-args.js';
 import type { TaskInfo } from '../run/events.js';
 import type { Condition } from '../vars/conditions.js';
 
@@ -18,11 +19,17 @@ export interface PlannedTask {
   module: ModuleDef<any>;
   /** Raw arguments (templates rendered per host at run time). */
   args: Record<string, unknown>;
-  /** True when some argument holds a template: re-validated after rendering. */
+  /** True when some argument holds a template: validated again after rendering. */
   argsTemplated: boolean;
+  /** Where the arguments are written (argument errors point there). */
+  argsSite: ArgsSite;
+  /** The task's file search path and template check, shared by check and the run. */
+  statics: StaticContext;
   when: Condition[];
   loop?: unknown;
   loopVar: string;
+  /** Loop variables of the include_tasks/include_role loops around the task. */
+  outerLoopVars: string[];
   register?: string;
   notify: string[];
   /** Handler names this task answers to (name + listen); handlers only. */
@@ -40,9 +47,9 @@ export interface PlannedTask {
   /** Block, include and task vars, merged (task wins). */
   vars: Vars;
   role?: RoleRef;
-  /** Where files/ and templates/ are looked up: the role dir, else the playbook dir. */
-  baseDir: string;
-  /** Templates or conditions mention `facts`: gather them before this task. */
+  /** Root variable names the task reads: its templates (template files too) and conditions. */
+  reads: string[];
+  /** It reads `facts`, directly or through variables defined as templates: gather them before this task. */
   needsFacts: boolean;
 }
 
@@ -55,7 +62,17 @@ export interface PlannedBlock {
   always: PlanItem[];
 }
 
-export type PlanItem = PlannedTask | PlannedBlock;
+/** include_tasks / include_role with a loop: the included tasks run once per item (checked once, statically). */
+export interface PlannedInclude {
+  kind: 'include';
+  name: string;
+  pos: SourcePos;
+  loop: unknown;
+  loopVar: string;
+  body: PlanItem[];
+}
+
+export type PlanItem = PlannedTask | PlannedBlock | PlannedInclude;
 
 export interface PlannedPlay {
   name: string;

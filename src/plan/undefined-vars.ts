@@ -89,6 +89,7 @@ export function checkUndefinedVariables(plan: Plan, inv: Inventory, extraVars: V
         n in t.vars ||
         (t.role && (n in t.role.defaults || n in t.role.vars)) ||
         (t.loop !== undefined && n === t.loopVar) ||
+        t.outerLoopVars.includes(n) ||
         (n === 'facts' && play.gatherFacts) ||
         (t.when.length ? anyHost(n) : everyHost(n));
       const texts = strings([t.args, t.info.name, t.loop, t.delegateTo], []);

@@ -1,7 +1,7 @@
-import type { ReadAhead } from './read-ahead.js';
 import type { Facts, Vars } from '../modules/types.js';
 import type { HostStats } from './events.js';
 import type { HostTarget } from './connections.js';
+import type { HostFacts } from './host-facts.js';
 
 /** Everything the run knows about one host; registered results persist across plays. */
 export interface HostState {
@@ -10,16 +10,19 @@ export interface HostState {
   target: HostTarget;
   /** Registered results and set_fact values (above task vars, below extra vars). */
   runtime: Vars;
+  /** The items of the include loops running now (include params: above registered values). */
+  loopVars: Vars;
+  /** The setup facts (`facts.os_family`), gathered on first use. */
   facts?: Facts;
   factsPending?: Promise<Facts>;
   failed: boolean;
   unreachable: boolean;
   notified: Set<string>;
   stats: HostStats;
-  /** Probe results read ahead for this host's tasks (src/run/read-ahead.ts). */
-  readAhead: ReadAhead;
-  /** Its first task, or the last one changed nothing: the next task reads ahead the section's probes. */
-  readAheadDue: boolean;
+  /** The host state modules read (file states, sysctls, guards, ...), cached until a change. */
+  hostFacts: HostFacts;
+  /** Its first task, or the last one changed nothing: the next task fetches the section's facts ahead. */
+  prefetchDue: boolean;
 }
 
 export function emptyStats(): HostStats {

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection, ExecOptions, ExecResult } from '../connection/types.js';
+import type { FactSpec, FactValue } from '../modules/lib/facts.js';
 import type { Facts, ModuleContext, StaticContext, Vars } from '../modules/types.js';
 import { quote } from '../quote.js';
+import type { FactRequest, HostFacts } from './host-facts.js';
 
 export interface Become {
   user: string; // target user, default root
@@ -11,6 +13,8 @@ export interface Become {
 export interface ContextDeps {
   host: string;
   conn: Connection;
+  /** The facts of the host the module reaches (the delegate's, with delegate_to). */
+  hostFacts: HostFacts;
   /** The user the connection logged in as; become to the same user is a no-op. */
   loginUser: string;
   become?: Become;
@@ -31,14 +35,18 @@ export function becomeScript(script: string, become: Become): string {
   return become.password ? `printf '%s\\n' ${quote(become.password)} | ${sudo}` : sudo;
 }
 
+/** The user facts are read as, for requests: undefined when become changes nothing. */
+export function factsRunAs(become: Become | undefined, loginUser: string): FactRequest['runAs'] {
+  if (!become || become.user === loginUser) return undefined;
+  return { key: become.user, wrap: (s) => becomeScript(s, become) };
+}
+
 /** The real ModuleContext: modules reach the host only through this. */
 export function createModuleContext(d: ContextDeps): ModuleContext {
-  const needsSudo = !!d.become && d.become.user !== d.loginUser;
-  // A probe spec describes the script as the login user runs it: through sudo it is kept out of merging.
-  const exec = (script: string, opts?: ExecOptions): Promise<ExecResult> =>
-    needsSudo
-      ? d.conn.exec(becomeScript(script, d.become!), opts?.probe ? { ...opts, probe: true } : opts)
-      : d.conn.exec(script, opts);
+  const runAs = factsRunAs(d.become, d.loginUser);
+  const run = (script: string, opts?: ExecOptions): Promise<ExecResult> => d.conn.exec(runAs ? runAs.wrap(script) : script, opts);
+  // Every exec a module sends may change the host: the host's facts are dropped around it.
+  const exec = (script: string, opts?: ExecOptions) => d.hostFacts.changes(() => run(script, opts));
   return {
     host: d.host,
     check: d.check,
@@ -46,13 +54,19 @@ export function createModuleContext(d: ContextDeps): ModuleContext {
     verbosity: d.verbosity ?? 0,
     vars: d.vars,
     exec,
-    async upload(content: Buffer, remotePath: string) {
-      if (!needsSudo) return d.conn.upload(content, remotePath);
-      // SFTP runs as the login user: stage in /tmp, then move into place as the become user.
-      const staged = `/tmp/.fabric-up-${randomBytes(6).toString('hex')}`;
-      await d.conn.upload(content, staged);
-      const r = await exec(`mv -f -- ${quote(staged)} ${quote(remotePath)}`);
-      if (r.rc !== 0) throw new Error(`cannot place ${remotePath}: ${r.stderr.trim()}`);
+    async fact<S extends FactSpec>(spec: S): Promise<FactValue<S>> {
+      const [v] = await d.hostFacts.get([{ spec, runAs }]);
+      return v as FactValue<S>;
+    },
+    upload(content: Buffer, remotePath: string) {
+      return d.hostFacts.changes(async () => {
+        if (!runAs) return d.conn.upload(content, remotePath);
+        // SFTP runs as the login user: stage in /tmp, then move into place as the become user.
+        const staged = `/tmp/.fabric-up-${randomBytes(6).toString('hex')}`;
+        await d.conn.upload(content, staged);
+        const r = await run(`mv -f -- ${quote(staged)} ${quote(remotePath)}`);
+        if (r.rc !== 0) throw new Error(`cannot place ${remotePath}: ${r.stderr.trim()}`);
+      });
     },
     facts: d.facts,
     render: d.render,

@@ -111,7 +111,7 @@ function benchPlay(hosts: string[], base: string, sysctlFile: string): string {
 }
 
 describeLab('round trips', () => {
-  it('a no-op rerun of the 8-task play costs two round trips per host (every probe read ahead, the command), no uploads', { timeout: 180_000 }, async (ctx) => {
+  it('a no-op rerun of the 8-task play costs one round trip per host (every fact read ahead, the command guard too), no uploads', { timeout: 180_000 }, async (ctx) => {
     const lab = requireLab(ctx);
     const hosts = lab.hosts.slice(0, 5).map((h) => h.name);
     expect(hosts).toHaveLength(5);
@@ -132,9 +132,9 @@ describeLab('round trips', () => {
 
       const second = await run(benchPlay(hosts, base, sysctlFile), lab.inventoryPath);
       expect(second.exitCode).toBe(0);
-      // The first task reads ahead every probe of the play, merged, in one round trip per host;
-      // the command's guard is not a probe.
-      expect([...second.trips.keys()]).toEqual(['redirects off', 'one-time init']);
+      // The first task reads ahead every fact the play's tasks declare, merged, in one round trip
+      // per host; the command's creates guard is one of them, so its skip costs nothing.
+      expect([...second.trips.keys()]).toEqual(['redirects off']);
       for (const h of hosts) {
         for (const t of second.trips.keys()) expect(second.trips.get(t)!.get(h), `${t} on ${h}`).toEqual({ execs: 1, uploads: 0 });
         for (const t of TASKS) expect(second.outcomes.get(t)!.get(h)!.status, `${t} on ${h}`).toBe('ok');

@@ -4,7 +4,9 @@ import { schemaErrors, type Locator } from '../../src/load/schema.js';
 import type { InputError } from '../../src/errors.js';
 import type { Facts, ModuleContext, ModuleDef, ModuleResult } from '../../src/modules/types.js';
 import { quote } from '../../src/quote.js';
+import { HostFacts } from '../../src/run/host-facts.js';
 import { createModuleContext } from '../../src/run/module-context.js';
+import { declaredFacts } from '../../src/run/prepare.js';
 import { gatherFacts } from '../../src/run/facts.js';
 
 export const trivialLocator: Locator = {
@@ -26,10 +28,11 @@ export interface HarnessOpts {
 }
 
 /** A real ModuleContext over conn; facts are gathered for real unless given. */
-export function moduleCtx(conn: Connection, o: HarnessOpts = {}): ModuleContext {
+export function moduleCtx(conn: Connection, o: HarnessOpts = {}, hostFacts = new HostFacts(async () => conn)): ModuleContext {
   return createModuleContext({
     host: conn.host,
     conn,
+    hostFacts,
     loginUser: 'root',
     check: !!o.check,
     diff: !!o.diff,
@@ -48,14 +51,16 @@ export function moduleCtx(conn: Connection, o: HarnessOpts = {}): ModuleContext 
   });
 }
 
-/** Runs a module like the engine: schema, static validate, then run; returns result and round trips used. */
-export async function runModule<A>(mod: ModuleDef<A>, args: A, conn: Connection, o: HarnessOpts = {}): Promise<ModuleResult & { execs: number; uploads: number }> {
+/** Runs a module like the engine: schema, static validate, its facts through the engine's cache, then run; returns result and round trips used. */
+export async function runModule<A>(mod: ModuleDef<A, any>, args: A, conn: Connection, o: HarnessOpts = {}): Promise<ModuleResult & { execs: number; uploads: number }> {
   const errs = argErrors(mod, args);
   if (errs.length) throw new Error(`invalid args: ${errs.join('; ')}`);
-  const ctx = moduleCtx(conn, o);
+  const hostFacts = new HostFacts(async () => conn);
+  const ctx = moduleCtx(conn, o, hostFacts);
   mod.validate?.(args, ctx);
   const before = { ...conn.stats };
-  const r = await mod.run(args, ctx);
+  const { factNames, requests } = declaredFacts(mod, args as Record<string, unknown>, { check: !!o.check, diff: !!o.diff }, undefined);
+  const r = await mod.run(args, ctx, (await hostFacts.named(factNames, requests)) as never);
   return { ...r, execs: conn.stats.execs - before.execs, uploads: conn.stats.uploads - before.uploads };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import route, { linuxRoutePlan, macRoutePlan, normalizeDest, parseMacRouteGet } from '../../src/modules/route.js';
-import type { Facts, ModuleContext } from '../../src/modules/types.js';
+import type { ModuleContext } from '../../src/modules/types.js';
 
 // `route -n get 172.16.1.220` on macOS with the /32 present (format from route(8) on macOS 14).
 const macPresent = `   route to: 172.16.1.220
@@ -38,21 +38,19 @@ describe('route on macOS (not runnable here: command text and parser)', () => {
     expect(macRoutePlan({ dest: '172.16.1.0/25', gateway: '172.16.1.210' }, { destination: '172.16.1.0', mask: '255.255.255.0', gateway: '172.16.1.210' })[0]![2]).toBe('add');
   });
 
-  it('runs the probe and the change through ctx.exec with quoted text (recorded exec)', async () => {
+  it('plans from its fact and sends the change through ctx.exec with quoted text (recorded exec)', async () => {
     const scripts: string[] = [];
-    const outputs = [macDefault, ''];
     const ctx = {
       check: false,
       diff: true,
-      facts: async () => ({ os_family: 'Darwin' }) as Facts,
       exec: async (s: string) => {
         scripts.push(s);
-        return { rc: 0, stdout: outputs.shift() ?? '', stderr: '' };
+        return { rc: 0, stdout: '', stderr: '' };
       },
     } as unknown as ModuleContext;
-    const r = await route.run({ dest: '172.16.1.220/32', gateway: '172.16.1.210' }, ctx);
+    const r = await route.run({ dest: '172.16.1.220/32', gateway: '172.16.1.210' }, ctx, { routes: { mac: true, out: macDefault } });
     expect(r.changed).toBe(true);
-    expect(scripts).toEqual(['route -n get 172.16.1.220 2>/dev/null; true', "route '-n' add '-net' 172.16.1.220/32 172.16.1.210"]);
+    expect(scripts).toEqual(["route '-n' add '-net' 172.16.1.220/32 172.16.1.210"]);
   });
 });
 

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalConnection } from '../../src/connection/local.js';
 import { INLINE_SUM, mergedProbeScript, splitMerged } from '../../src/modules/lib/probe-merge.js';
-import { probeScript, type FileProbe, type ProbeSpec } from '../../src/modules/lib/probe-spec.js';
+import { factScript as probeScript, parseFact, type FileFact as FileProbe, type SysctlFact } from '../../src/modules/lib/facts.js';
+
+type ProbeSpec = FileProbe | SysctlFact;
 
 // The merged form of many probes must print, for each, exactly what its own script prints: the
 // modules parse one and are served the other. Both run here in a real /bin/sh, inline in the
@@ -58,26 +60,26 @@ const alone = (s: ProbeSpec) => conn.exec(probeScript(s), { inline: true });
 const merged = async (specs: ProbeSpec[]) => splitMerged(specs, await conn.exec(mergedProbeScript(specs), { inline: true }));
 
 describe('merged probes', () => {
-  it('print for each probe exactly what it prints alone, for every kind of path and option', async () => {
+  it('read for each fact the same typed value its lone script gives, for every kind of path and option', async () => {
     const specs = [...fileSpecs, ...parentSpecs, ...sysctlSpecs];
-    const want: string[] = [];
+    const want: unknown[] = [];
     for (const s of specs) {
       writeFileSync(leftover, 'partial');
       const r = await alone(s);
       expect(r.stderr).toBe('');
-      want.push(r.stdout);
+      want.push(parseFact(s, r));
     }
     writeFileSync(leftover, 'partial');
     const got = await merged(specs);
-    expect(got?.map((r) => r.stdout)).toEqual(want);
+    expect(got).toEqual(want);
     expect(existsSync(leftover)).toBe(false);
     // Alone in a batch (head prints no header for a single file unless told to).
-    expect((await merged([specs[1]!]))?.map((r) => r.stdout)).toEqual([want[1]]);
+    expect(await merged([specs[1]!])).toEqual([want[1]]);
     // Spot checks that the comparison is about something.
-    expect(want[0]).toMatch(/^file\|\d+\|/);
-    expect(want.some((w) => w.startsWith('no-parent'))).toBe(true);
-    expect(want.at(-3)).toMatch(/^live:4096 \d+ \d+ \nfile\nbmV0/);
-    expect(want.at(-1)).toBe(want.at(-4));
+    expect(want[0]).toMatchObject({ type: 'file', mode: expect.stringMatching(/^\d+$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(want.some((w) => (w as { parentMissing?: boolean }).parentMissing)).toBe(true);
+    expect(want.at(-3)).toMatchObject({ live: expect.stringMatching(/^4096 \d+ \d+ ?$/), file: expect.stringMatching(/^net/) });
+    expect(want.at(-1)).toEqual(want.at(-4));
   });
 
   it('leave the session shell as they found it: variables, functions, positional parameters', async () => {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
 import { quote } from '../../quote.js';
 import type { ModuleContext, ModuleResult } from '../types.js';
+import { existsFact, type ExistsFact, type FactValues } from './facts.js';
 import { existsTest } from './shell-words.js';
 
 export interface CommandGuards {
@@ -17,42 +19,45 @@ function trimEnd(s: string): string {
 }
 
 /**
- * Runs `commandText` (already safe shell text) in one round trip: chdir, the creates/removes
- * test, then the command. A skip is reported by a random marker the command cannot guess.
- * Without chdir the guards are tested by the session shell itself and only the command gets a
- * subshell, so a skipped command (the no-op rerun) costs no fork at all.
+ * creates/removes as ahead-only facts: read ahead with the section's other facts, a command its
+ * guard skips (the no-op rerun) costs no round trip; not read ahead, the guard is tested in the
+ * command's own round trip, so a lone guarded command costs one either way. A relative path is
+ * relative to chdir, as in Ansible.
+ */
+export function guardFacts(g: CommandGuards): { creates?: ExistsFact; removes?: ExistsFact } {
+  const at = (p: string) => existsFact(g.chdir && !p.startsWith('/') ? posix.join(g.chdir, p) : p, { aheadOnly: true });
+  return { creates: g.creates ? at(g.creates) : undefined, removes: g.removes ? at(g.removes) : undefined };
+}
+
+const skipMsg = (g: CommandGuards, which: 'creates' | 'removes') =>
+  which === 'creates' ? `skipped, since ${g.creates} exists` : `skipped, since ${g.removes} does not exist`;
+
+/**
+ * Runs `commandText` (already safe shell text) in one round trip, after chdir, unless its guards
+ * say skip: from the facts read ahead, or (not read ahead) tested first in that same round trip.
  */
 export async function runGuardedCommand(
   ctx: ModuleContext,
+  guards: FactValues<ReturnType<typeof guardFacts>>,
   commandText: string,
   display: string,
   g: CommandGuards,
 ): Promise<ModuleResult> {
-  const skip = `__fabric_skip_${randomBytes(8).toString('hex')}`;
-  // Each guard: [test, what to print when it says skip].
-  const guards: [string, string][] = [];
-  if (g.creates) guards.push([existsTest(g.creates), `printf '%s creates\\n' ${skip}`]);
-  if (g.removes) guards.push([`! ${existsTest(g.removes)}`, `printf '%s removes\\n' ${skip}`]);
+  const skipped = (msg: string): ModuleResult => ({ changed: false, msg, rc: 0, stdout: msg, stderr: '', stdout_lines: [msg], stderr_lines: [], cmd: display });
+  if (guards.creates === true) return skipped(skipMsg(g, 'creates'));
+  if (guards.removes === false) return skipped(skipMsg(g, 'removes'));
+  // Guards not read ahead: the script tests them after chdir (a relative guard is relative to it)
+  // and prints a marker no command output can guess instead of running the command.
+  const marker = `__fabric_skip_${randomBytes(8).toString('hex')}`;
+  const tests = [
+    g.creates !== undefined && guards.creates === undefined ? `if ${existsTest(g.creates)}; then echo ${marker}creates; exit 0; fi` : '',
+    g.removes !== undefined && guards.removes === undefined ? `if ! ${existsTest(g.removes)}; then echo ${marker}removes; exit 0; fi` : '',
+  ].filter(Boolean);
   const command =
     g.stdin === undefined ? commandText : `printf '%s' ${quote(g.stdin + (g.stdin_add_newline === false ? '' : '\n'))} | ${commandText}`;
-  const skipped = (res: { stdout: string }) => res.stdout.startsWith(skip);
-  let r;
-  if (guards.length && !g.chdir) {
-    const tests = guards.map(([test, say], i) => `${i ? 'elif' : 'if'} ${test}; then ${say}`);
-    // A skip changed nothing: what the run read ahead stays valid.
-    r = await ctx.exec(`${tests.join('\n')}\nelse (\n${command}\n)\nfi`, { inline: true, unchangedIf: skipped });
-  } else {
-    // Relative creates/removes are relative to chdir, as in Ansible: test them after the cd.
-    const lines = g.chdir ? [`cd -- ${quote(g.chdir)} || exit 1`] : [];
-    for (const [test, say] of guards) lines.push(`if ${test}; then ${say}; exit 0; fi`);
-    r = await ctx.exec([...lines, command].join('\n'), { unchangedIf: skipped });
-  }
-  const first = r.stdout.split('\n', 1)[0] ?? '';
-  if (first.startsWith(skip)) {
-    const which = first.slice(skip.length + 1);
-    const msg = which === 'creates' ? `skipped, since ${g.creates} exists` : `skipped, since ${g.removes} does not exist`;
-    return { changed: false, msg, rc: 0, stdout: msg, stderr: '', stdout_lines: [msg], stderr_lines: [], cmd: display };
-  }
+  const r = await ctx.exec([g.chdir ? `cd -- ${quote(g.chdir)} || exit 1` : '', ...tests, command].filter(Boolean).join('\n'));
+  const hit = r.rc === 0 && /^__fabric_skip_[0-9a-f]{16}(creates|removes)\n?$/.exec(r.stdout);
+  if (hit && r.stdout.startsWith(marker)) return skipped(skipMsg(g, hit[1] as 'creates' | 'removes'));
   const stdout = trimEnd(r.stdout);
   const stderr = trimEnd(r.stderr);
   const res: ModuleResult = {

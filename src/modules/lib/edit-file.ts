@@ -3,8 +3,8 @@ import { shellJoin } from '../../quote.js';
 import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 import { attrsSatisfied, fixAttributes, stateAfter, writeFailure, type Attrs } from './file-args.js';
-import { DEFAULT_MAX_CONTENT, parseFileState, stateText } from './file-state.js';
-import { probeExec } from './probe-spec.js';
+import { DEFAULT_MAX_CONTENT, stateText } from './file-state.js';
+import { fileFact, type FileFact, type FileFactValue } from './facts.js';
 import type { EditResult } from './line-edit.js';
 
 export interface EditFileOptions {
@@ -19,16 +19,16 @@ export interface EditFileOptions {
   missingMsg: string;
 }
 
+/** The fact an edit reads: the file's text, through symlinks like Ansible; the content itself is compared, so no checksum (a fork). */
+export function editedFile(path: string): FileFact {
+  return fileFact(path, { content: true, follow: true, maxContentBytes: DEFAULT_MAX_CONTENT, checksum: false });
+}
+
 /**
- * lineinfile/blockinfile: one probe brings the file's text (through symlinks, like Ansible);
- * the edit is computed in node; only a different result is written, atomically.
+ * lineinfile/blockinfile: the edit of the file's text (the editedFile fact) is computed in node;
+ * only a different result is written, atomically.
  */
-export async function editFile(ctx: ModuleContext, o: EditFileOptions, edit: (text: string | null) => EditResult): Promise<ModuleResult> {
-  // The content itself is compared: no checksum (a fork) is needed.
-  const opts = { content: true, follow: true, maxContentBytes: DEFAULT_MAX_CONTENT, checksum: false as const };
-  const r = await probeExec(ctx, { kind: 'file', path: o.path, opts });
-  if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot read ${o.path}: ${r.stderr.trim()}` };
-  const st = parseFileState(r.stdout, opts);
+export async function editFile(ctx: ModuleContext, st: FileFactValue, o: EditFileOptions, edit: (text: string | null) => EditResult): Promise<ModuleResult> {
   const target = st.path || o.path;
   const base: ModuleResult = { changed: false, path: o.path };
   if (st.type === 'directory') return { ...base, failed: true, rc: 256, msg: `Path ${o.path} is a directory !` };

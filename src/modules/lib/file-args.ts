@@ -1,7 +1,6 @@
 import { InputError } from '../../errors.js';
-import { schemaErrors, type Locator } from '../../load/schema.js';
 import { isTemplated } from '../../vars/template.js';
-import type { FileDiff, ModuleContext, ModuleDef, ModuleResult } from '../types.js';
+import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
 import { WriteError } from './atomic.js';
 import { attributeScript, ownershipDiffers, stateText, type FileState } from './file-state.js';
 import { pyRegex } from './line-edit.js';
@@ -57,7 +56,7 @@ export function attrsOf(a: AttrArgs): Attrs {
 
 /**
  * Whether a value is known before the run: the static pass sees `{{ … }}` unrendered and leaves
- * those values to the check after rendering (checkRenderedArgs).
+ * those values to the same checks after rendering (src/run/prepare.ts).
  */
 export function known<T>(v: T | undefined): v is T {
   return v !== undefined && !(typeof v === 'string' && isTemplated(v));
@@ -111,24 +110,6 @@ export function contentDiff(path: string, before: string, after: string): FileDi
 export function writeFailure(e: unknown, base: ModuleResult): ModuleResult {
   if (e instanceof WriteError) return { ...base, changed: false, failed: true, msg: e.message };
   throw e;
-}
-
-const nowhere: Locator = { posAt: () => ({ file: 'task', line: 0, col: 0 }), keyPosAt: () => ({ file: 'task', line: 0, col: 0 }) };
-
-/**
- * The schema and static checks again, on the rendered arguments: a `{{ … }}` value could not be
- * judged before the run. A bad value fails the task instead of reaching the host.
- */
-export function checkRenderedArgs<A>(def: ModuleDef<A>, a: A, ctx: ModuleContext): ModuleResult | undefined {
-  const errs = schemaErrors(def.schema, a, nowhere, [], def.name);
-  try {
-    if (!errs.length) def.validate?.(a, ctx);
-  } catch (e) {
-    if (e instanceof InputError) errs.push(e);
-    else throw e;
-  }
-  if (!errs.length) return undefined;
-  return { changed: false, failed: true, msg: errs.map((e) => `${e.message}${e.hint ? ` (${e.hint})` : ''}`).join('; ') };
 }
 
 /** A regular-expression argument must compile (EOF/BOF and templates are judged later). */

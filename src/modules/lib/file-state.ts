@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { quote, shellJoin } from '../../quote.js';
 import { modeArg } from './mode.js';
 
-export type ChecksumAlgorithm = 'sha256' | 'sha1' | 'md5';
+export type ChecksumAlgorithm = 'sha256' | 'sha1' | 'md5' | 'sha224' | 'sha384' | 'sha512';
 
 export interface FileState {
   type: 'absent' | 'file' | 'directory' | 'link' | 'other';

@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 import { quote } from '../../quote.js';
 import type { ExecResult } from '../../connection/types.js';
 import { C_LOCALE, DEFAULT_MAX_CONTENT, trimSlashes } from './file-state.js';
-import type { FileProbe, ProbeSpec, SysctlProbe } from './probe-spec.js';
+import type { FileFact as FileProbe, FileFactValue, SysctlFact as SysctlProbe, SysctlValue } from './facts.js';
+import type { FileState } from './file-state.js';
+
+type ProbeSpec = FileProbe | SysctlProbe;
 
 /**
  * Many probes of one host as one script that starts as few programs as it can: one `stat` for
@@ -12,8 +15,8 @@ import type { FileProbe, ProbeSpec, SysctlProbe } from './probe-spec.js';
  * Starting a program is what a probe costs (3-10 ms each on the lab's hosts, more under load); run
  * one by one, a bench host's probes start 11 programs, merged 2.
  *
- * splitMerged turns the output back into, for each spec, exactly the output probeScript(spec)
- * would have printed (test/unit/probe-merge.test.ts compares the two on a real shell). Should
+ * splitMerged reads the output into each spec's typed value, the same value its lone
+ * factScript(spec) gives (test/unit/probe-merge.test.ts compares the two on a real shell). Should
  * anything in the merged run fail or not add up (a file vanishing or changing size between its
  * stat and its read, text that is not UTF-8), it gives up and the probes run one by one, live.
  */
@@ -71,7 +74,7 @@ export function mergedProbeScript(specs: ProbeSpec[]): string {
     L.push('shift', 'done <<_FAB_STAT_', '$_fs', '_FAB_STAT_');
   }
   L.push('fi');
-  for (const alg of ['sha256', 'sha1', 'md5'] as const) {
+  for (const alg of ['sha256', 'sha1', 'md5', 'sha224', 'sha384', 'sha512'] as const) {
     const summed = files.filter(([s]) => (s.opts.checksum ?? 'sha256') === alg);
     if (!summed.length) continue;
     L.push('set --');
@@ -180,11 +183,17 @@ function cutReads(raw: Buffer, reads: { name: string; size?: number }[]): Buffer
 /** The path head read for a file spec: the link's target when the probe followed one. */
 const readPath = (s: FileProbe, followed: string | undefined) => (followed ? Buffer.from(followed, 'base64').toString() : trimSlashes(s.path));
 
-/** A file's bytes as base64 prints them: lines of 76, nothing at all for an empty file. */
-const base64Lines = (b: Buffer) => (b.length ? b.toString('base64').replace(/.{76}/g, '$&\n').replace(/\n?$/, '\n') : '');
+const unb64 = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
 
-/** Each spec's output as probeScript(spec) alone prints it; undefined when the merged run did not finish cleanly. */
-export function splitMerged(specs: ProbeSpec[], r: ExecResult): ExecResult[] | undefined {
+/** A path's state from its stat line (`mode|owner|group|uid|gid|size|mtime`), as parseFileState reads a lone probe's. */
+function statState(type: FileState['type'], path: string, a: string): FileState {
+  const [mode, owner, group, uid, gid, size, mtime] = a.split('|');
+  const num = (x: string | undefined) => (x ? Number(x) : undefined);
+  return { type, path, mode, owner, group, uid: num(uid), gid: num(gid), size: num(size), mtime: num(mtime) };
+}
+
+/** Each spec's typed value, equal to what its lone factScript(spec) gives; undefined when the merged run did not finish cleanly. */
+export function splitMerged(specs: ProbeSpec[], r: ExecResult): (FileFactValue | SysctlValue)[] | undefined {
   if (r.rc !== 0 || r.stderr !== '') return undefined;
   const p = parse(r.stdout);
   if (!p) return undefined;
@@ -213,38 +222,46 @@ export function splitMerged(specs: ProbeSpec[], r: ExecResult): ExecResult[] | u
     return at < 0 ? undefined : bytes[at];
   };
   const sums = new Map([...p.sums].map(([alg, lines]) => [alg, lines.map((l) => /^\\?([0-9a-f]+) /.exec(l)?.[1])]));
-  const out: string[] = [];
+  const out: (FileFactValue | SysctlValue)[] = [];
   for (const [i, s] of specs.entries()) {
     if (s.kind === 'sysctl') {
-      // tr turns tabs and newlines into spaces.
+      // The lone probe's tr turns tabs and newlines into spaces.
       const live = got('p', procs.indexOf(s.proc));
       const file = got('d', sysFiles.indexOf(s.file));
-      out.push(`${live ? `live:${live.toString().replace(/[\t\n]/g, ' ')}\n` : 'nolive\n'}${file ? `file\n${base64Lines(file)}` : 'nofile\n'}`);
+      out.push({ live: live?.toString().replace(/[\t\n]/g, ' '), file: file?.toString('utf8') });
       continue;
     }
     const ty = p.type.get(i);
     if (!ty) return undefined;
+    const path = unb64(ty.b) || trimSlashes(s.path);
     if (ty.t === 'no-parent') {
-      out.push('no-parent\n');
+      out.push({ type: 'absent', path: s.path, parentMissing: true });
       continue;
     }
     if (ty.t === 'absent') {
-      out.push(`absent||||||||||${ty.b}\n`);
+      out.push({ type: 'absent', path });
       continue;
     }
     const a = statOf.get(i);
     if (a === undefined) return undefined;
-    if (ty.t === 'link') out.push(`link|${a}||${p.link.get(i) ?? ''}|${ty.b}\n`);
-    else if (ty.t === 'directory' || ty.t === 'other') out.push(`${ty.t}|${a}|||${ty.b}\n`);
+    if (ty.t === 'link') out.push({ ...statState('link', path, a), linkTarget: unb64(p.link.get(i)) });
+    else if (ty.t === 'directory' || ty.t === 'other') out.push(statState(ty.t, path, a));
     else if (ty.t === 'file') {
+      const st: FileFactValue = statState('file', path, a);
       const alg = s.opts.checksum === false ? undefined : (s.opts.checksum ?? 'sha256');
       const read = got('c', i);
-      const sum = !alg ? '' : read ? createHash(alg).update(read).digest('hex') : sums.get(alg)?.shift();
-      if (sum === undefined) return undefined;
-      const content = s.opts.content && sizeOf(a) <= (s.opts.maxContentBytes ?? DEFAULT_MAX_CONTENT);
-      if (content && !read) return undefined;
-      out.push(`file|${a}|${sum}||${ty.b}\n${content ? base64Lines(read!) : ''}`);
+      if (alg) {
+        const sum = read ? createHash(alg).update(read).digest('hex') : sums.get(alg)?.shift();
+        if (sum === undefined) return undefined;
+        st.checksum = sum;
+        if (alg === 'sha256') st.sha256 = sum;
+      }
+      if (s.opts.content && sizeOf(a) <= (s.opts.maxContentBytes ?? DEFAULT_MAX_CONTENT)) {
+        if (!read) return undefined;
+        st.content = Buffer.from(read);
+      }
+      out.push(st);
     } else return undefined;
   }
-  return out.map((stdout) => ({ rc: 0, stdout, stderr: '' }));
+  return out;
 }

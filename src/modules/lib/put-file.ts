@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { quote } from '../../quote.js';
 import type { FileDiff, ModuleContext, ModuleResult } from '../types.js';
 import { writeFileAtomic } from './atomic.js';
 import { attrsSatisfied, diffText, fixAttributes, stateAfter, writeFailure, type Attrs } from './file-args.js';
-import { parseFileState, probeFileScript, stateText } from './file-state.js';
-import { probeExec, type FileProbe } from './probe-spec.js';
+import { stateText } from './file-state.js';
+import { fileFact, type FactValues, type FileFact } from './facts.js';
 
 export interface PutFileOptions {
   dest: string;
@@ -18,27 +17,36 @@ export interface PutFileOptions {
   intoDirName?: string;
 }
 
+/** Where dest points: a directory dest ending in `/` gets intoDirName, as in Ansible. */
+function destPath(dest: string, intoDirName: string | undefined): string {
+  return intoDirName && dest.endsWith('/') ? posix.join(dest, intoDirName) : dest;
+}
+
 /**
- * copy and template: make dest hold content with the wanted attributes. One probe round trip
- * compares by sha256 on the host; only a real difference uploads (content) or runs chmod/chown.
+ * The facts putFile reads: dest (and its parent directory: Ansible fails on a missing one rather
+ * than creating it), and dest/intoDirName for when dest turns out to be a directory.
  */
-export async function putFile(ctx: ModuleContext, content: Buffer, o: PutFileOptions): Promise<ModuleResult> {
-  let dest = o.dest;
-  if (o.intoDirName && dest.endsWith('/')) dest = posix.join(dest, o.intoDirName);
-  const parent = posix.dirname(dest);
-  // Ansible fails on a missing destination directory rather than creating it; say so plainly.
-  const spec: FileProbe = { kind: 'file', path: dest, opts: { content: ctx.diff }, parent };
-  const r =
-    o.intoDirName && !o.dest.endsWith('/')
-      ? await ctx.exec(
-          `if [ ! -d ${quote(parent)} ]; then echo no-parent; elif [ -d ${quote(dest)} ]; then\n${probeFileScript(posix.join(dest, o.intoDirName), { content: ctx.diff, reportPath: true })}\nelse\n${probeFileScript(dest, spec.opts)}\nfi`,
-          { inline: true, probe: true },
-        )
-      : await probeExec(ctx, spec);
-  if (r.rc !== 0) return { changed: false, failed: true, msg: `cannot inspect ${dest}: ${r.stderr.trim()}` };
-  if (r.stdout.startsWith('no-parent')) return { changed: false, failed: true, dest, msg: `Destination directory ${parent} does not exist` };
-  const st = parseFileState(r.stdout, { content: ctx.diff });
-  dest = st.path || dest;
+export function putFileFacts(dest: string, intoDirName: string | undefined, diff: boolean): { dest: FileFact; inside?: FileFact } {
+  const path = destPath(dest, intoDirName);
+  return {
+    dest: fileFact(path, { content: diff }, posix.dirname(path)),
+    ...(intoDirName && !dest.endsWith('/') ? { inside: fileFact(posix.join(path, intoDirName), { content: diff }) } : {}),
+  };
+}
+
+/**
+ * copy and template: make dest hold content with the wanted attributes. The facts bring dest's
+ * checksum (computed on the controller from the bytes a batch reads, or by sha256sum for a large
+ * file); only a real difference uploads (content) or runs chmod/chown.
+ */
+export async function putFile(ctx: ModuleContext, facts: FactValues<ReturnType<typeof putFileFacts>>, content: Buffer, o: PutFileOptions): Promise<ModuleResult> {
+  let dest = destPath(o.dest, o.intoDirName);
+  let st = facts.dest;
+  if (st.parentMissing) return { changed: false, failed: true, dest, msg: `Destination directory ${posix.dirname(dest)} does not exist` };
+  if (st.type === 'directory' && facts.inside) {
+    dest = posix.join(dest, o.intoDirName!);
+    st = facts.inside;
+  }
   const sha256 = createHash('sha256').update(content).digest('hex');
   const base: ModuleResult = {
     changed: false,

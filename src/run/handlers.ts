@@ -1,0 +1,20 @@
+import type { PlannedPlay } from '../plan/types.js';
+import type { HostState } from './host-state.js';
+import type { RunContext } from './run-context.js';
+import { runTask } from './task.js';
+
+/** Runs the handlers notified on the hosts, in the order they are defined; handlers may notify later ones. */
+export async function flushHandlers(rc: RunContext, play: PlannedPlay, hosts: HostState[]): Promise<void> {
+  for (let pass = 0; pass < 10; pass++) {
+    if (rc.aborted) return; // a handler is a new task: none starts after an interrupt
+    let ran = false;
+    for (const handler of play.handlers) {
+      const targets = rc.active(hosts).filter((h) => handler.listen.some((n) => h.notified.has(n)));
+      if (!targets.length) continue;
+      ran = true;
+      for (const h of targets) handler.listen.forEach((n) => h.notified.delete(n));
+      await runTask(rc, play, handler, targets);
+    }
+    if (!ran) break;
+  }
+}

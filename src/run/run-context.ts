@@ -1,0 +1,141 @@
+import type { Inventory } from '../inventory/index.js';
+import type { Vars } from '../modules/types.js';
+import type { PlannedPlay, PlannedTask } from '../plan/types.js';
+import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
+import type { HostStats, Reporter } from './events.js';
+import { gatherFacts } from './facts.js';
+import { HostFacts } from './host-facts.js';
+import { emptyStats, type HostState } from './host-state.js';
+import { lazyTemplatedVars } from './lazy-vars.js';
+
+/** Variables fabric provides: never templates themselves. */
+const MAGIC = new Set(['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'playbook_dir', 'role_path', 'facts']);
+
+export interface RunOptions extends PoolOptions {
+  inventory: Inventory;
+  reporter: Reporter;
+  check: boolean;
+  diff: boolean;
+  /** -v count: debug tasks with a higher `verbosity` are skipped. */
+  verbosity?: number;
+  forks: number;
+  extraVars: Vars;
+  becomePassword?: string;
+  /** Aborted on SIGINT: no new task starts; running ones finish. */
+  signal?: AbortSignal;
+  /** After the abort, how long running tasks may take before the run gives up on them (default 30 s). */
+  interruptGraceMs?: number;
+}
+
+export const DEFAULT_INTERRUPT_GRACE_MS = 30_000;
+
+export interface RunSummary {
+  exitCode: number;
+  stats: Record<string, HostStats>;
+  interrupted: boolean;
+}
+
+/** What every part of the executor shares for one run: options, connections, hosts, their variables. */
+export class RunContext {
+  readonly hosts = new Map<string, HostState>();
+  readonly pool: ConnectionPool;
+  readonly hostvars: Record<string, Vars> = {};
+  readonly groups: Record<string, string[]>;
+  /** Resolves once the grace period after an abort is over: tasks still running are abandoned. */
+  readonly giveUp: Promise<void>;
+  gaveUp = false;
+
+  constructor(readonly opts: RunOptions) {
+    this.pool = new ConnectionPool(opts);
+    this.groups = opts.inventory.groups();
+    // Like Ansible, hostvars knows every inventory host from the start, not only those already run.
+    for (const name of opts.inventory.hostNames) this.hostvars[name] = { ...opts.inventory.hostVars(name), inventory_hostname: name };
+    this.giveUp = new Promise((resolve) => {
+      const signal = opts.signal;
+      if (!signal) return;
+      const arm = () =>
+        setTimeout(() => {
+          this.gaveUp = true;
+          resolve();
+        }, opts.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS).unref();
+      if (signal.aborted) arm();
+      else signal.addEventListener('abort', arm, { once: true });
+    });
+  }
+
+  get aborted(): boolean {
+    return !!this.opts.signal?.aborted;
+  }
+
+  host(name: string): HostState {
+    let h = this.hosts.get(name);
+    if (!h) {
+      const inventoryVars = this.opts.inventory.hostVars(name);
+      // Only the fabric_* connection variables are read here; templates in them render on read.
+      const vars = lazyTemplatedVars({ ...inventoryVars, ...this.opts.extraVars, inventory_hostname: name, groups: this.groups, hostvars: this.hostvars }, MAGIC);
+      const target = hostTarget(name, vars);
+      h = {
+        name,
+        inventoryVars,
+        target,
+        runtime: {},
+        loopVars: {},
+        failed: false,
+        unreachable: false,
+        notified: new Set(),
+        stats: emptyStats(),
+        hostFacts: new HostFacts(() => this.pool.get(target)),
+        prefetchDue: true,
+      };
+      this.hosts.set(name, h);
+    }
+    return h;
+  }
+
+  /** Hosts still in the play: not failed, not unreachable. */
+  active(hosts: HostState[]): HostState[] {
+    return hosts.filter((h) => !h.failed && !h.unreachable);
+  }
+
+  /**
+   * Variables for a task on a host, low to high precedence (README: Variable precedence); `extra`
+   * is the loop item. A fresh object each time: never spread it (its templated values are getters).
+   */
+  varsFor(play: PlannedPlay, t: PlannedTask, h: HostState, extra: Vars = {}): Vars {
+    return lazyTemplatedVars(
+      {
+        ...t.role?.defaults,
+        ...h.inventoryVars,
+        ...play.vars,
+        ...t.role?.vars,
+        ...t.vars,
+        ...h.runtime,
+        ...h.loopVars,
+        ...this.opts.extraVars,
+        ...extra,
+        inventory_hostname: h.name,
+        groups: this.groups,
+        hostvars: this.hostvars,
+        play_hosts: play.hosts,
+        check_mode: this.opts.check,
+        playbook_dir: play.pos.file,
+        role_path: t.role?.dir,
+        ...(h.facts ? { facts: h.facts } : {}),
+      },
+      MAGIC,
+    );
+  }
+
+  /** The host's setup facts, gathered once (one round trip). */
+  async setupFacts(h: HostState): Promise<void> {
+    if (h.facts) return;
+    h.factsPending ??= this.pool.get(h.target).then((c) => gatherFacts((s) => c.exec(s)));
+    h.facts = await h.factsPending;
+    this.hostvars[h.name]!.facts = h.facts;
+  }
+
+  setRuntime(h: HostState, key: string, value: unknown): void {
+    h.runtime[key] = value;
+    this.hostvars[h.name]![key] = value;
+  }
+}

@@ -1,0 +1,190 @@
+import { UnreachableError, type Connection } from '../connection/types.js';
+import { InputError } from '../errors.js';
+import { mapLimit } from '../map-limit.js';
+import { FactError } from '../modules/lib/facts.js';
+import type { ModuleResult, Vars } from '../modules/types.js';
+import type { PlannedPlay, PlannedTask } from '../plan/types.js';
+import { compileCondition, evaluateAll } from '../vars/conditions.js';
+import { isTemplated, renderDeep, renderText } from '../vars/template.js';
+import type { HostResult, HostStatus, TaskInfo } from './events.js';
+import type { HostState } from './host-state.js';
+import { createModuleContext } from './module-context.js';
+import { prefetchSection } from './prefetch.js';
+import { prepareTask, TaskError, type ReadyTask } from './prepare.js';
+import { DEFAULT_INTERRUPT_GRACE_MS, type RunContext } from './run-context.js';
+
+function resultOf(e: unknown): ModuleResult {
+  return { changed: false, failed: true, msg: e instanceof InputError ? e.located : (e as Error).message };
+}
+
+/** One task over the hosts of a play (at most --forks at once), reported as events. */
+export async function runTask(rc: RunContext, play: PlannedPlay, t: PlannedTask, hosts: HostState[]): Promise<void> {
+  if (!hosts.length) return;
+  const { reporter } = rc.opts;
+  const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
+  const info = shownTask(rc, play, t, targets[0]!);
+  reporter.onEvent({ type: 'task_start', task: info, hosts: targets.map((h) => h.name) });
+  await mapLimit(targets, rc.opts.forks, async (h) => {
+    const started = Date.now();
+    // An interrupted run waits for a running task only up to the grace period; closing the
+    // connections afterwards ends what still runs on the host.
+    const outcome = await Promise.race([runOnHost(rc, play, t, h), rc.giveUp.then(() => abandoned(rc, started))]);
+    record(rc, t, h, outcome);
+    // run_once: the result is every host's (Ansible sets the registered variable on all of them).
+    if (t.runOnce && t.register) for (const other of hosts.slice(1)) rc.setRuntime(other, t.register, registered(outcome));
+    reporter.onEvent({ type: 'host_result', task: info, host: h.name, outcome });
+  });
+  reporter.onEvent({ type: 'task_end', task: info });
+}
+
+/**
+ * The task as the report shows it: a templated name is rendered with the first host's variables,
+ * as Ansible does; a name that cannot be rendered yet (a variable set later) stays as written.
+ */
+function shownTask(rc: RunContext, play: PlannedPlay, t: PlannedTask, first: HostState): TaskInfo {
+  if (!isTemplated(t.info.name)) return t.info;
+  try {
+    return { ...t.info, name: renderText(t.info.name, rc.varsFor(play, t, first), t.pos) };
+  } catch {
+    return t.info;
+  }
+}
+
+function abandoned(rc: RunContext, started: number): HostResult {
+  const s = ((rc.opts.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS) / 1000).toFixed(0);
+  const msg = `interrupted: the task was still running ${s} s after the interrupt; abandoned (stopped on the host)`;
+  return { status: 'failed', result: { changed: false, failed: true, msg }, durationMs: Date.now() - started };
+}
+
+function record(rc: RunContext, t: PlannedTask, h: HostState, o: HostResult): void {
+  const s = h.stats;
+  switch (o.status) {
+    case 'unreachable':
+      s.unreachable++;
+      h.unreachable = true;
+      break;
+    case 'failed':
+      if (o.ignored) s.ignored++;
+      else {
+        s.failed++;
+        h.failed = true;
+      }
+      break;
+    case 'skipped':
+      s.skipped++;
+      break;
+    case 'changed':
+      s.changed++;
+      s.ok++;
+      break;
+    default:
+      s.ok++;
+  }
+  if (o.status === 'changed') t.notify.forEach((n) => h.notified.add(n));
+  h.prefetchDue = o.status === 'ok' || o.status === 'skipped';
+  if (t.register && o.status !== 'unreachable') rc.setRuntime(h, t.register, registered(o));
+  if (o.result.facts && o.status !== 'failed') for (const [k, v] of Object.entries(o.result.facts)) rc.setRuntime(h, k, v);
+}
+
+function registered(o: HostResult): Vars {
+  const r: Vars = { ...o.result, changed: o.status === 'changed', failed: o.status === 'failed', skipped: o.status === 'skipped' };
+  delete r.facts;
+  if (o.items) r.results = o.items.map((i) => ({ ...i.result, item: i.item }));
+  return r;
+}
+
+/** The task on one host: its loop, each item's outcome, the task's outcome. */
+async function runOnHost(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: HostState): Promise<HostResult> {
+  const started = Date.now();
+  const done = (status: HostStatus, result: ModuleResult, extra: Partial<HostResult> = {}): HostResult => ({ status, result, durationMs: Date.now() - started, ...extra });
+  try {
+    if (t.needsFacts) await rc.setupFacts(h);
+    await prefetchSection(rc, play, t, h);
+    const vars = rc.varsFor(play, t, h);
+    if (t.loop === undefined) {
+      const [status, result] = await runItem(rc, play, t, h, vars);
+      // ignore_errors covers a module's own failure too, not only a thrown one.
+      return done(status, result, { ignored: status === 'failed' && t.ignoreErrors, ...delegation(t, vars) });
+    }
+    const items = renderDeep(t.loop, vars, t.pos);
+    if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
+    const results: NonNullable<HostResult['items']> = [];
+    for (const item of items) {
+      const [status, result] = await runItem(rc, play, t, h, rc.varsFor(play, t, h, { [t.loopVar]: item }));
+      results.push({ item, status, result });
+    }
+    const failed = results.find((r) => r.status === 'failed');
+    const changed = results.some((r) => r.status === 'changed');
+    const allSkipped = results.length > 0 && results.every((r) => r.status === 'skipped');
+    const status: HostStatus = failed ? 'failed' : changed ? 'changed' : allSkipped || !results.length ? 'skipped' : 'ok';
+    const result: ModuleResult = { changed, failed: !!failed, msg: failed?.result.msg ?? (results.length ? undefined : 'empty loop') };
+    return done(status, result, { items: results, ignored: !!failed && t.ignoreErrors, ...delegation(t, vars) });
+  } catch (e) {
+    if (e instanceof UnreachableError) return done('unreachable', { changed: false, unreachable: true, msg: e.message });
+    return done('failed', resultOf(e), { ignored: t.ignoreErrors });
+  }
+}
+
+function delegation(t: PlannedTask, vars: Vars): Partial<HostResult> {
+  return t.delegateTo ? { delegatedTo: String(renderDeep(t.delegateTo, vars, t.pos)) } : {};
+}
+
+/** One execution of the module: prepare, its facts, run, then changed_when/failed_when. */
+async function runItem(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: HostState, vars: Vars): Promise<[HostStatus, ModuleResult]> {
+  // An abandoned task's next loop item must not reopen a connection the run has closed.
+  if (rc.gaveUp) throw new TaskError('interrupted');
+  const prepared = prepareTask(rc, play, t, h, vars);
+  if (prepared.kind === 'skip') return ['skipped', prepared.result];
+  let result: ModuleResult;
+  try {
+    result = await runModule(rc, t, h, vars, prepared);
+  } catch (e) {
+    if (e instanceof UnreachableError) throw e;
+    result = e instanceof FactError ? { changed: false, failed: true, msg: e.message } : resultOf(e);
+  }
+  // changed_when/failed_when see the result under the register name (vars is this run's own object).
+  if (t.register) Object.defineProperty(vars, t.register, { value: { ...result, failed: !!result.failed }, enumerable: true, configurable: true, writable: true });
+  try {
+    if (t.changedWhen) result.changed = evaluateAll(t.changedWhen, vars);
+    if (t.failedWhen) result.failed = evaluateAll(t.failedWhen, vars);
+  } catch (e) {
+    throw new TaskError(`${t.pos.file}:${t.pos.line}: ${(e as Error).message}`);
+  }
+  if (result.failed) return ['failed', result];
+  if (result.skipped) return ['skipped', result];
+  return [result.changed ? 'changed' : 'ok', result];
+}
+
+const controllerOnly = (module: string): Connection => ({
+  host: module,
+  stats: { execs: 0, uploads: 0 },
+  exec: () => Promise.reject(new Error(`${module} runs on the controller only`)),
+  upload: () => Promise.reject(new Error(`${module} runs on the controller only`)),
+  close: async () => undefined,
+});
+
+/** The module with its facts (from the delegate's cache, or one round trip) and its context. */
+async function runModule(rc: RunContext, t: PlannedTask, h: HostState, vars: Vars, p: ReadyTask): Promise<ModuleResult> {
+  const { delegate } = p;
+  const conn = t.module.controllerOnly ? controllerOnly(t.info.module) : await rc.pool.get(delegate.target);
+  const facts = await delegate.hostFacts.named(p.factNames, p.requests);
+  const ctx = createModuleContext({
+    host: h.name,
+    conn,
+    hostFacts: delegate.hostFacts,
+    loginUser: delegate.target.user,
+    become: p.become,
+    check: p.check,
+    diff: rc.opts.diff,
+    verbosity: rc.opts.verbosity ?? 0,
+    vars,
+    facts: async () => {
+      await rc.setupFacts(delegate);
+      return delegate.facts!;
+    },
+    render: (text, where) => renderText(text, vars, { file: where, line: 1, col: 1 }),
+    evaluate: (expr) => compileCondition(expr, t.pos).evaluate(vars),
+    statics: t.statics,
+  });
+  return t.module.run(p.args, ctx, facts);
+}
