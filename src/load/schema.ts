@@ -91,6 +91,9 @@ function toInputError(e: ErrorObject, loc: Locator, base: ReadonlyArray<string |
   const path = [...base, ...rel];
   const at = describe(what, rel);
   switch (e.keyword) {
+    case 'anyOf':
+    case 'oneOf':
+      return new InputError(`${at} must be ${(e.parentSchema as { expected: string }).expected}, not ${JSON.stringify(e.data)}`, loc.posAt(path));
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
@@ -130,8 +133,14 @@ export function schemaErrors(
 ): InputError[] {
   const validate = compileSchema(schema);
   if (validate(value)) return [];
+  // A choice that says in words what it expects (`expected`) is one error, not one per branch.
+  const said = (validate.errors ?? []).filter((e) => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && typeof (e.parentSchema as { expected?: unknown } | undefined)?.expected === 'string');
+  const under = (e: ErrorObject, c: ErrorObject) => e !== c && e.schemaPath.startsWith(c.schemaPath.replace(/\/(anyOf|oneOf)$/, '/'));
   const errs = (validate.errors ?? []).filter(
-    (e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if' && !(deferValue && e.keyword !== 'additionalProperties' && e.keyword !== 'required' && deferValue(e.data)),
+    (e) =>
+      (said.includes(e) || (e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if')) &&
+      !said.some((c) => under(e, c)) &&
+      !(deferValue && e.keyword !== 'additionalProperties' && e.keyword !== 'required' && deferValue(e.data)),
   );
   if (!errs.length && deferValue) return [];
   const seen = new Set<string>();

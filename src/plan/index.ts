@@ -80,6 +80,7 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
     tags: playTags,
     when: [],
     vars: {},
+    anyErrorsFatal: raw.any_errors_fatal as boolean | undefined,
     handler: false,
     notify: [],
     loopVars: [],
@@ -92,7 +93,7 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
   ((raw.roles as unknown[] | undefined) ?? []).forEach((r, i) => {
     const at = [...path, 'roles', i];
     sink.errors.guard(() => {
-      const ref = typeof r === 'string' ? { role: r } : (r as { role: string; vars?: Vars; tags?: string | string[]; when?: unknown; become?: boolean });
+      const ref = typeof r === 'string' ? { role: r } : (r as { role: string; vars?: Vars; tags?: string | string[]; when?: unknown; become?: boolean; any_errors_fatal?: boolean });
       const role = loadRole(ref.role, playbookDir, file.posAt(at));
       const scope: Scope = {
         ...base,
@@ -100,6 +101,7 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
         tags: [...new Set([...playTags, ...(ref.tags === undefined ? [] : Array.isArray(ref.tags) ? ref.tags : [ref.tags])])],
         vars: ref.vars ?? {},
         become: ref.become,
+        anyErrorsFatal: ref.any_errors_fatal ?? base.anyErrorsFatal,
       };
       if (ref.when !== undefined) {
         // Role-level `when` applies to every task of the role, like Ansible.
@@ -138,7 +140,8 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
     hosts,
     vars,
     gatherFacts,
-    serial: raw.serial as number | string | undefined,
+    serial: raw.serial === undefined ? undefined : Array.isArray(raw.serial) ? (raw.serial as (number | string)[]) : [raw.serial as number | string],
+    maxFailPercentage: raw.max_fail_percentage as number | undefined,
     become: raw.become as boolean | undefined,
     becomeUser: raw.become_user as string | undefined,
     sections,

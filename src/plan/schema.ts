@@ -3,6 +3,8 @@
 const stringList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const condition = { anyOf: [{ type: ['string', 'boolean', 'number'] }, { type: 'array', items: { type: ['string', 'boolean', 'number'] } }] };
 const boolOrTemplate = { type: ['boolean', 'string'] };
+/** A serial batch size: a host count, or a percentage of the play's hosts ('30%'). */
+const serialSize = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]+%?$' }] };
 
 export const TASK_KEYWORDS = {
   name: { type: 'string' },
@@ -22,6 +24,7 @@ export const TASK_KEYWORDS = {
   changed_when: condition,
   failed_when: condition,
   ignore_errors: boolOrTemplate,
+  any_errors_fatal: { type: 'boolean' },
   check_mode: { type: 'boolean' },
   delegate_to: { type: 'string' },
   run_once: { type: 'boolean' },
@@ -62,7 +65,9 @@ export const PLAY_SCHEMA = {
     gather_facts: { type: 'boolean' },
     become: { type: 'boolean' },
     become_user: { type: 'string' },
-    serial: { type: ['integer', 'string'] },
+    serial: { anyOf: [serialSize, { type: 'array', minItems: 1, items: serialSize }], expected: "a host count (1 or more), a percentage such as '30%', or a list of them" },
+    max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
+    any_errors_fatal: { type: 'boolean' },
     tags: stringList,
     pre_tasks: taskList,
     roles: {
@@ -74,7 +79,7 @@ export const PLAY_SCHEMA = {
             type: 'object',
             required: ['role'],
             additionalProperties: false,
-            properties: { role: { type: 'string' }, vars: { type: 'object' }, tags: stringList, when: condition, become: { type: 'boolean' } },
+            properties: { role: { type: 'string' }, vars: { type: 'object' }, tags: stringList, when: condition, become: { type: 'boolean' }, any_errors_fatal: { type: 'boolean' } },
           },
         ],
       },

@@ -30,6 +30,7 @@ export interface Scope {
   becomeUser?: string;
   noLog?: boolean;
   ignoreErrors?: boolean;
+  anyErrorsFatal?: boolean;
   checkMode?: boolean;
   delegateTo?: string;
   runOnce?: boolean;
@@ -120,6 +121,7 @@ function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
     becomeUser: (raw.become_user as string | undefined) ?? scope.becomeUser,
     noLog: (raw.no_log as boolean | undefined) ?? scope.noLog,
     ignoreErrors: (raw.ignore_errors as boolean | undefined) ?? scope.ignoreErrors,
+    anyErrorsFatal: (raw.any_errors_fatal as boolean | undefined) ?? scope.anyErrorsFatal,
     checkMode: (raw.check_mode as boolean | undefined) ?? scope.checkMode,
     delegateTo: (raw.delegate_to as string | undefined) ?? scope.delegateTo,
     runOnce: (raw.run_once as boolean | undefined) ?? scope.runOnce,
@@ -302,6 +304,7 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     changedWhen,
     failedWhen,
     ignoreErrors: inner.ignoreErrors ?? false,
+    anyErrorsFatal: inner.anyErrorsFatal ?? false,
     checkMode: inner.checkMode,
     delegateTo: inner.delegateTo,
     runOnce: inner.runOnce ?? false,

@@ -40,6 +40,8 @@ export interface PlannedTask {
   changedWhen?: Condition[];
   failedWhen?: Condition[];
   ignoreErrors: boolean;
+  /** A failure here (not rescued) stops the play on every host (any_errors_fatal). */
+  anyErrorsFatal: boolean;
   checkMode?: boolean;
   delegateTo?: string;
   runOnce: boolean;
@@ -81,7 +83,10 @@ export interface PlannedPlay {
   hosts: string[];
   vars: Vars;
   gatherFacts: boolean;
-  serial?: number | string;
+  /** Batch sizes (a count or 'N%'), the last one repeating; undefined: every host in one batch. */
+  serial?: (number | string)[];
+  /** Stop the play once more than this percentage of a batch failed. */
+  maxFailPercentage?: number;
   become?: boolean;
   becomeUser?: string;
   /** pre_tasks, roles + tasks, post_tasks: handlers are flushed after each section. */

@@ -21,6 +21,11 @@ export function playBanner(name: string, columns?: number): string {
   return banner(name.trim() ? `PLAY [${name.trim()}]` : 'PLAY', columns);
 }
 
+/** Ansible's banner when a failure limit ends the playbook, and why. */
+export function stoppedLines(reason: string, columns?: number): string[] {
+  return [banner('NO MORE HOSTS LEFT', columns), `stopped: ${reason}`];
+}
+
 /** A loop item as Ansible prints it after `item=`: strings bare, anything else as JSON. */
 export function itemLabel(item: unknown): string {
   if (typeof item === 'string') return item;

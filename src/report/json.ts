@@ -36,6 +36,8 @@ export interface JsonPlay {
   name: string;
   hosts: string[];
   tasks: JsonTask[];
+  /** Why a failure limit ended the playbook in this play (any_errors_fatal, max_fail_percentage, a failed batch). */
+  stopped?: string;
 }
 
 export interface JsonReport {
@@ -106,6 +108,9 @@ export class JsonReporter implements Reporter {
         this.report.stats = e.stats;
         this.report.exitCode = e.exitCode;
         this.report.interrupted = e.interrupted;
+        break;
+      case 'play_stopped':
+        if (this.play) this.play.stopped = e.reason;
         break;
       case 'task_end':
       case 'play_end':

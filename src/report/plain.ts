@@ -1,6 +1,6 @@
 import type { Reporter, RunEvent, TaskInfo } from '../run/events.js';
 import { COLOR, stringc, streamColumns, streamWantsColor } from './ansi.js';
-import { playBanner, taskBanner } from './format.js';
+import { playBanner, stoppedLines, taskBanner } from './format.js';
 import { hostResultLines } from './host-lines.js';
 import { RunSummary, recapLines } from './recap.js';
 
@@ -52,6 +52,9 @@ export class PlainReporter implements Reporter {
       }
       case 'run_end':
         this.writeBanner(recapLines(e, this.summary, { color: this.color, columns: this.columns }));
+        break;
+      case 'play_stopped':
+        this.writeBanner(stoppedLines(e.reason, this.columns));
         break;
       case 'task_end':
       case 'play_end':

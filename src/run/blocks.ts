@@ -8,13 +8,20 @@ import { runTask } from './task.js';
 /** A section's items in order: tasks, block/rescue/always, include loops. */
 export async function runItems(rc: RunContext, play: PlannedPlay, items: PlanItem[], hosts: HostState[]): Promise<void> {
   for (const item of items) {
-    if (rc.aborted) return;
+    if (rc.halted) return;
     if (item.kind === 'task') await runTask(rc, play, item, rc.active(hosts));
     else if (item.kind === 'include') await runIncludeLoop(rc, play, item, rc.active(hosts));
     else {
       const entered = rc.active(hosts);
       if (!entered.length) continue;
-      await runItems(rc, play, item.block, entered);
+      // Inside a block with a rescue, a failure is the rescue's to handle: not final yet.
+      const rescuable = item.rescue.length > 0;
+      if (rescuable) entered.forEach((h) => h.rescueDepth++);
+      try {
+        await runItems(rc, play, item.block, entered);
+      } finally {
+        if (rescuable) entered.forEach((h) => h.rescueDepth--);
+      }
       // A failed host that rescue handles counts as rescued, not failed (Ansible's recap).
       const failedHere = entered.filter((h) => h.failed && !h.unreachable);
       if (item.rescue.length && failedHere.length) {

@@ -41,6 +41,8 @@ export type RunEvent =
   | { type: 'host_result'; task: TaskInfo; host: string; outcome: HostResult }
   | { type: 'task_end'; task: TaskInfo }
   | { type: 'play_end'; name: string }
+  /** A failure limit (any_errors_fatal, max_fail_percentage, a whole batch failed) ended the playbook. */
+  | { type: 'play_stopped'; name: string; reason: string }
   | { type: 'run_end'; stats: Record<string, HostStats>; exitCode: number; interrupted: boolean };
 
 /** A renderer listens to events; it never decides an outcome. */

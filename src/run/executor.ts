@@ -3,6 +3,7 @@ import type { Plan, PlannedPlay, PlannedTask } from '../plan/types.js';
 import { forEachTask } from '../plan/walk.js';
 import { runItems } from './blocks.js';
 import type { HostStats } from './events.js';
+import { serialBatches } from './fail-limits.js';
 import { flushHandlers } from './handlers.js';
 import { registerSection } from './prefetch.js';
 import { RunContext, type RunOptions, type RunSummary } from './run-context.js';
@@ -11,7 +12,8 @@ export { DEFAULT_INTERRUPT_GRACE_MS, type RunOptions, type RunSummary } from './
 
 /**
  * Runs a static plan: plays in order, each in batches of hosts (serial), with the linear
- * strategy: a task finishes on every host of the batch before the next starts. The parts:
+ * strategy: a task finishes on every host of the batch before the next starts; fail-limits.ts
+ * decides when a failure stops the playbook for every host. The parts:
  * blocks.ts (block/rescue/always, include loops), handlers.ts, task.ts (one task: loop,
  * conditions, register, result), prepare.ts (what check and the run share), module-context.ts
  * (what a module sees), host-facts.ts (the host state modules read).
@@ -27,7 +29,7 @@ export class Executor {
     const { rc } = this;
     try {
       for (const play of plan.plays) {
-        if (rc.aborted) break;
+        if (rc.halted) break;
         await this.runPlay(play);
       }
     } finally {
@@ -50,9 +52,10 @@ export class Executor {
 
   private async runPlay(play: PlannedPlay): Promise<void> {
     const { rc } = this;
-    for (const batch of batches(play)) {
-      if (rc.aborted) break;
+    for (const batch of serialBatches(play.hosts, play.serial)) {
+      if (rc.halted) break;
       const hosts = batch.map((n) => rc.host(n)).filter((h) => !h.unreachable);
+      rc.limits.startBatch(rc.active(hosts));
       // Handshakes overlap instead of queueing behind the --forks workers; a failure is reported by the first task.
       if (needsConnection(play)) for (const h of hosts) void rc.pool.get(h.target).catch(() => undefined);
       rc.opts.reporter.onEvent({ type: 'play_start', name: play.name, hosts: batch, check: rc.opts.check });
@@ -62,22 +65,13 @@ export class Executor {
         registerSection(order);
         await runItems(rc, play, section, hosts);
         await flushHandlers(rc, play, hosts);
-        if (rc.aborted) break;
+        if (rc.halted) break;
       }
+      rc.limits.endBatch(play);
+      if (rc.limits.stopped) rc.opts.reporter.onEvent({ type: 'play_stopped', name: play.name, reason: rc.limits.stopped });
       rc.opts.reporter.onEvent({ type: 'play_end', name: play.name });
     }
   }
-}
-
-/** The play's hosts in serial batches (all at once without serial). */
-function batches(play: PlannedPlay): string[][] {
-  const n = play.hosts.length;
-  if (play.serial === undefined || n === 0) return [play.hosts];
-  const s = String(play.serial);
-  const size = s.endsWith('%') ? Math.max(1, Math.floor((n * Number(s.slice(0, -1))) / 100)) : Math.max(1, Number(s));
-  const out: string[][] = [];
-  for (let i = 0; i < n; i += size) out.push(play.hosts.slice(i, i + size));
-  return out;
 }
 
 /** Whether any task of the play runs on its hosts (not only debug/set_fact/assert/fail). */

@@ -6,7 +6,7 @@ import { runTask } from './task.js';
 /** Runs the handlers notified on the hosts, in the order they are defined; handlers may notify later ones. */
 export async function flushHandlers(rc: RunContext, play: PlannedPlay, hosts: HostState[]): Promise<void> {
   for (let pass = 0; pass < 10; pass++) {
-    if (rc.aborted) return; // a handler is a new task: none starts after an interrupt
+    if (rc.halted) return; // a handler is a new task: none starts after an interrupt or a stop
     let ran = false;
     for (const handler of play.handlers) {
       const targets = rc.active(hosts).filter((h) => handler.listen.some((n) => h.notified.has(n)));

@@ -16,6 +16,8 @@ export interface HostState {
   facts?: Facts;
   factsPending?: Promise<Facts>;
   failed: boolean;
+  /** How many blocks with a rescue it is inside now: a failure there is not final (fail-limits.ts). */
+  rescueDepth: number;
   unreachable: boolean;
   notified: Set<string>;
   stats: HostStats;

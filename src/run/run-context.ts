@@ -5,6 +5,7 @@ import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
 import type { HostStats, Reporter } from './events.js';
 import { gatherFacts } from './facts.js';
 import { HostFacts } from './host-facts.js';
+import { FailLimits } from './fail-limits.js';
 import { emptyStats, type HostState } from './host-state.js';
 import { lazyTemplatedVars } from './lazy-vars.js';
 
@@ -44,6 +45,8 @@ export class RunContext {
   /** Resolves once the grace period after an abort is over: tasks still running are abandoned. */
   readonly giveUp: Promise<void>;
   gaveUp = false;
+  /** any_errors_fatal, max_fail_percentage, a batch that failed whole: why the playbook stopped. */
+  readonly limits = new FailLimits();
 
   constructor(readonly opts: RunOptions) {
     this.pool = new ConnectionPool(opts);
@@ -67,6 +70,11 @@ export class RunContext {
     return !!this.opts.signal?.aborted;
   }
 
+  /** No new task starts: interrupted, or a failure limit stopped the playbook. */
+  get halted(): boolean {
+    return this.aborted || this.limits.stopped !== undefined;
+  }
+
   host(name: string): HostState {
     let h = this.hosts.get(name);
     if (!h) {
@@ -81,6 +89,7 @@ export class RunContext {
         runtime: {},
         loopVars: {},
         failed: false,
+        rescueDepth: 0,
         unreachable: false,
         notified: new Set(),
         stats: emptyStats(),

@@ -35,6 +35,7 @@ export async function runTask(rc: RunContext, play: PlannedPlay, t: PlannedTask,
     reporter.onEvent({ type: 'host_result', task: info, host: h.name, outcome });
   });
   reporter.onEvent({ type: 'task_end', task: info });
+  rc.limits.afterTask(play, t, targets);
 }
 
 /**
