@@ -53,6 +53,11 @@ export interface ExpandSink {
 
 const TEMPLATE_KEYWORDS = ['name', 'loop', 'delegate_to', 'become_user'];
 
+/** Ansible's count: `until` alone tries 3 times; `retries: N` tries N + 1 times (0: once). */
+function retryAttempts(retries: number | undefined): number {
+  return retries === undefined ? 3 : retries + 1;
+}
+
 function asList(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   return (Array.isArray(v) ? v : [v]).map(String);
@@ -134,8 +139,8 @@ function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
  * (resolved before the run, so it cannot loop): refused here with their line, never accepted
  * and ignored.
  */
-const NOT_ON_BLOCK = ['loop', 'loop_control', 'register', 'changed_when', 'failed_when', 'listen'];
-const NOT_ON_INCLUDE = ['register', 'changed_when', 'failed_when', 'listen', 'notify'];
+const NOT_ON_BLOCK = ['loop', 'loop_control', 'register', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'listen'];
+const NOT_ON_INCLUDE = ['register', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'listen', 'notify'];
 
 function refuseKeywords(raw: Record<string, unknown>, scope: Scope, keys: string[], what: string, hint: string): void {
   const k = keys.find((x) => x in raw);
@@ -272,7 +277,11 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
   const loopControl = raw.loop_control as { loop_var?: string } | undefined;
   const changedWhen = raw.changed_when !== undefined ? conditions(raw.changed_when, scope.file.posAt([...scope.path, 'changed_when'])) : undefined;
   const failedWhen = raw.failed_when !== undefined ? conditions(raw.failed_when, scope.file.posAt([...scope.path, 'failed_when'])) : undefined;
-  for (const c of [...inner.when, ...(changedWhen ?? []), ...(failedWhen ?? [])]) c.names.forEach((n) => reads.add(n));
+  const until = raw.until !== undefined ? conditions(raw.until, scope.file.posAt([...scope.path, 'until'])) : undefined;
+  if (raw.delay !== undefined && until === undefined && raw.retries === undefined) {
+    throw new InputError("'delay' needs 'until' or 'retries': without them the task runs once", scope.file.keyPosAt([...scope.path, 'delay']));
+  }
+  for (const c of [...inner.when, ...(changedWhen ?? []), ...(failedWhen ?? []), ...(until ?? [])]) c.names.forEach((n) => reads.add(n));
   return {
     kind: 'task',
     info: {
@@ -302,6 +311,7 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     become: inner.become,
     becomeUser: inner.becomeUser,
     changedWhen,
+    retry: until !== undefined || raw.retries !== undefined ? { until, attempts: retryAttempts(raw.retries as number | undefined), delayMs: ((raw.delay as number | undefined) ?? 5) * 1000 } : undefined,
     failedWhen,
     ignoreErrors: inner.ignoreErrors ?? false,
     anyErrorsFatal: inner.anyErrorsFatal ?? false,

@@ -39,6 +39,11 @@ export interface PlannedTask {
   becomeUser?: string;
   changedWhen?: Condition[];
   failedWhen?: Condition[];
+  /**
+   * until/retries/delay: the task runs again until `until` holds (without it, until it does not
+   * fail), at most `attempts` times, `delayMs` apart.
+   */
+  retry?: { until?: Condition[]; attempts: number; delayMs: number };
   ignoreErrors: boolean;
   /** A failure here (not rescued) stops the play on every host (any_errors_fatal). */
   anyErrorsFatal: boolean;

@@ -21,6 +21,11 @@ export function playBanner(name: string, columns?: number): string {
   return banner(name.trim() ? `PLAY [${name.trim()}]` : 'PLAY', columns);
 }
 
+/** Ansible's line for an attempt that until/retries will repeat. */
+export function retryLine(host: string, task: TaskInfo, left: number): string {
+  return `FAILED - RETRYING: [${host}]: ${taskLabel(task)} (${left} ${left === 1 ? 'retry' : 'retries'} left).`;
+}
+
 /** Ansible's banner when a failure limit ends the playbook, and why. */
 export function stoppedLines(reason: string, columns?: number): string[] {
   return [banner('NO MORE HOSTS LEFT', columns), `stopped: ${reason}`];

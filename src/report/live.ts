@@ -1,7 +1,7 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import type { HostResult, Reporter, RunEvent, TaskInfo } from '../run/events.js';
 import { stringc, streamColumns, streamWantsColor } from './ansi.js';
-import { formatDuration, playBanner, stoppedLines, taskBanner, taskLabel } from './format.js';
+import { formatDuration, playBanner, retryLine, stoppedLines, taskBanner, taskLabel } from './format.js';
 import { STATUS_COLOR, STATUS_WORD, hostResultLines } from './host-lines.js';
 import { RunSummary, recapLines } from './recap.js';
 import { flushStream, type StreamReporterOptions } from './plain.js';
@@ -90,6 +90,9 @@ export class LiveReporter implements Reporter {
         for (const t of this.open.values()) t.end();
         this.open.clear();
         this.enqueue(() => this.write(recapLines(e, this.summary, { color: this.color, columns: this.columns }), true));
+        break;
+      case 'host_retry':
+        this.enqueue(() => this.write([retryLine(e.host, e.task, e.left)], false));
         break;
       case 'play_stopped':
         this.enqueue(() => this.write(stoppedLines(e.reason, this.columns), true));

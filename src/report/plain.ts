@@ -1,6 +1,6 @@
 import type { Reporter, RunEvent, TaskInfo } from '../run/events.js';
 import { COLOR, stringc, streamColumns, streamWantsColor } from './ansi.js';
-import { playBanner, stoppedLines, taskBanner } from './format.js';
+import { playBanner, retryLine, stoppedLines, taskBanner } from './format.js';
 import { hostResultLines } from './host-lines.js';
 import { RunSummary, recapLines } from './recap.js';
 
@@ -52,6 +52,9 @@ export class PlainReporter implements Reporter {
       }
       case 'run_end':
         this.writeBanner(recapLines(e, this.summary, { color: this.color, columns: this.columns }));
+        break;
+      case 'host_retry':
+        this.write([retryLine(e.host, e.task, e.left)]);
         break;
       case 'play_stopped':
         this.writeBanner(stoppedLines(e.reason, this.columns));

@@ -39,6 +39,8 @@ export type RunEvent =
   | { type: 'play_start'; name: string; hosts: string[]; check: boolean }
   | { type: 'task_start'; task: TaskInfo; hosts: string[] }
   | { type: 'host_result'; task: TaskInfo; host: string; outcome: HostResult }
+  /** until/retries: the attempt failed its condition and the task runs again on the host. */
+  | { type: 'host_retry'; task: TaskInfo; host: string; attempt: number; left: number }
   | { type: 'task_end'; task: TaskInfo }
   | { type: 'play_end'; name: string }
   /** A failure limit (any_errors_fatal, max_fail_percentage, a whole batch failed) ended the playbook. */

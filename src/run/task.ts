@@ -1,5 +1,6 @@
 import { UnreachableError, type Connection } from '../connection/types.js';
 import { InputError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mapLimit } from '../map-limit.js';
 import { FactError } from '../modules/lib/facts.js';
 import type { ModuleResult, Vars } from '../modules/types.js';
@@ -103,7 +104,7 @@ async function runOnHost(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: H
     await prefetchSection(rc, play, t, h);
     const vars = rc.varsFor(play, t, h);
     if (t.loop === undefined) {
-      const [status, result] = await runItem(rc, play, t, h, vars);
+      const [status, result] = await runItem(rc, play, t, h, vars, () => rc.varsFor(play, t, h));
       // ignore_errors covers a module's own failure too, not only a thrown one.
       return done(status, result, { ignored: status === 'failed' && t.ignoreErrors, ...delegation(t, vars) });
     }
@@ -111,7 +112,8 @@ async function runOnHost(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: H
     if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
     const results: NonNullable<HostResult['items']> = [];
     for (const item of items) {
-      const [status, result] = await runItem(rc, play, t, h, rc.varsFor(play, t, h, { [t.loopVar]: item }));
+      const itemVars = () => rc.varsFor(play, t, h, { [t.loopVar]: item });
+      const [status, result] = await runItem(rc, play, t, h, itemVars(), itemVars);
       results.push({ item, status, result });
     }
     const failed = results.find((r) => r.status === 'failed');
@@ -130,12 +132,49 @@ function delegation(t: PlannedTask, vars: Vars): Partial<HostResult> {
   return t.delegateTo ? { delegatedTo: String(renderDeep(t.delegateTo, vars, t.pos)) } : {};
 }
 
+/**
+ * The task once (or one loop item), with until/retries/delay: run again, each attempt prepared
+ * anew and reading the host afresh, until `until` holds (without it: until it does not fail), at
+ * most retry.attempts times. The result says how many attempts it took, as Ansible's does.
+ */
+async function runItem(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: HostState, vars: Vars, again: () => Vars): Promise<[HostStatus, ModuleResult]> {
+  if (!t.retry) return attempt(rc, play, t, h, vars, false);
+  const { until, attempts, delayMs } = t.retry;
+  let last: [HostStatus, ModuleResult] | undefined;
+  for (let n = 1; n <= attempts; n++) {
+    // A fresh object per attempt: the registered result of this attempt is defined on it.
+    const these = n === 1 ? vars : again();
+    last = await attempt(rc, play, t, h, these, n > 1);
+    const [status, result] = last;
+    if (status === 'skipped') return last;
+    result.attempts = n;
+    let done: boolean;
+    try {
+      done = until ? evaluateAll(until, these) : status !== 'failed';
+    } catch (e) {
+      throw new TaskError(`${t.pos.file}:${t.pos.line}: until: ${(e as Error).message}`);
+    }
+    if (done) return last;
+    if (n === attempts || rc.halted) break;
+    rc.opts.reporter.onEvent({ type: 'host_retry', task: t.info, host: h.name, attempt: n, left: attempts - n });
+    try {
+      await sleep(delayMs, undefined, { signal: rc.opts.signal });
+    } catch {
+      break; // interrupted while waiting: the last attempt's result stands
+    }
+  }
+  const [, result] = last!;
+  return ['failed', { ...result, failed: true, msg: result.failed && result.msg ? result.msg : `${until ? 'until condition still false' : 'still failing'} after ${result.attempts} attempts` }];
+}
+
 /** One execution of the module: prepare, its facts, run, then changed_when/failed_when. */
-async function runItem(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: HostState, vars: Vars): Promise<[HostStatus, ModuleResult]> {
+async function attempt(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: HostState, vars: Vars, fresh: boolean): Promise<[HostStatus, ModuleResult]> {
   // An abandoned task's next loop item must not reopen a connection the run has closed.
   if (rc.gaveUp) throw new TaskError('interrupted');
   const prepared = prepareTask(rc, play, t, h, vars);
   if (prepared.kind === 'skip') return ['skipped', prepared.result];
+  // A retry waits for the host to change by itself: nothing read before may answer it.
+  if (fresh) prepared.delegate.hostFacts.drop();
   let result: ModuleResult;
   try {
     result = await runModule(rc, t, h, vars, prepared);

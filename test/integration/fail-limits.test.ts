@@ -1,59 +1,32 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { recap, runFabric } from '../support/fabric.js';
+import { recap } from '../support/fabric.js';
+import { playDir, type PlayDir } from '../support/play-dir.js';
 import { stopTestSshd, testSshd, type TestSshd } from '../support/sshd.js';
 
 // serial, max_fail_percentage and any_errors_fatal over the real test sshd: five inventory hosts,
 // each leaving a file per task it really ran, so "did not run" is read off the disk.
 let sshd: TestSshd;
-let dir: string;
-let inv: string;
-let base: string;
+let pd: PlayDir;
 const HOSTS = ['n1', 'n2', 'n3', 'n4', 'n5'];
 
 beforeAll(async () => {
   sshd = await testSshd();
-  dir = mkdtempSync(join(tmpdir(), 'fabric-limits-'));
-  base = join(dir, 'ran');
-  inv = join(dir, 'inventory.yml');
-  writeFileSync(
-    inv,
-    `all:
-  vars:
-    fabric_host: 127.0.0.1
-    fabric_port: ${sshd.port}
-    fabric_user: root
-    fabric_ssh_key: ${sshd.keyFile}
-    fabric_known_hosts: ${sshd.knownHostsFile}
-    base: ${base}
-    fail_on: none
-  children:
-    nodes:
-      hosts: {${HOSTS.map((h) => `${h}: {}`).join(', ')}}
-`,
-  );
+  pd = playDir(sshd, HOSTS, { fail_on: 'none' });
 });
-beforeEach(() => {
-  rmSync(base, { recursive: true, force: true });
-  mkdirSync(base);
-});
+beforeEach(() => pd.reset());
 afterAll(async () => {
   await stopTestSshd();
-  rmSync(dir, { recursive: true, force: true });
+  pd.remove();
 });
 
 /** A task that records that it ran on the host, failing where `fail_on` names the host. */
 const step = (name: string, extra = '') => `
     - name: ${name}
       shell: "touch {{ base }}/{{ inventory_hostname }}-${name} && test {{ inventory_hostname }} != {{ fail_on }}"${extra}`;
-const ran = (host: string, name: string) => existsSync(join(base, `${host}-${name}`));
-const play = async (text: string, args: string[] = []) => {
-  const pb = join(dir, 'pb.yml');
-  writeFileSync(pb, text);
-  return runFabric(['play', pb, '-i', inv, ...args]);
-};
+const ran = (host: string, name: string) => existsSync(join(pd.base, `${host}-${name}`));
+const play = (text: string, args: string[] = []) => pd.play(text, args);
 
 describe('serial batches', () => {
   it('serial: 1 stops the rolling run when a batch fails whole: no later batch, no later play, exit 2', async () => {
@@ -108,8 +81,7 @@ describe('max_fail_percentage and any_errors_fatal', () => {
     expect(at.code, at.stderr + at.stdout.slice(0, 2000)).toBe(2);
     for (const h of ['n2', 'n3', 'n4', 'n5']) expect(ran(h, 'second'), h).toBe(true);
 
-    rmSync(base, { recursive: true, force: true });
-    mkdirSync(base);
+    pd.reset();
     const over = await play(`
 - hosts: nodes
   max_fail_percentage: 20
