@@ -13,7 +13,13 @@ export const TASK_KEYWORDS = {
   loop_control: {
     type: 'object',
     additionalProperties: false,
-    properties: { loop_var: { type: 'string' }, label: { type: 'string' } },
+    properties: {
+      loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      index_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      label: { type: 'string' },
+      pause: { type: 'number', minimum: 0 },
+      extended: { type: 'boolean' },
+    },
   },
   register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
   notify: stringList,

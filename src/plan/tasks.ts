@@ -11,6 +11,7 @@ import { loadRole, type LoadedRole } from './roles.js';
 import { TASK_KEYWORDS, TASK_KEYWORD_NAMES } from './schema.js';
 import { argErrors, taskStatics, type ArgsSite } from './task-args.js';
 import type { PlanItem, PlannedTask, RoleRef } from './types.js';
+import { loopControl, loopNames } from './loop-control.js';
 import { templateRootNames } from './undefined-vars.js';
 
 /** What a task inherits from its play, role, block or include. */
@@ -196,12 +197,12 @@ function expandOne(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, s
 /** An include with a loop: its tasks expanded once (all checked now), run per item by the executor. */
 function includeLoop(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, sink: ExpandSink, what: string): PlanItem {
   checkKeywords(raw, scope, [], what);
-  const loopVar = (raw.loop_control as { loop_var?: string } | undefined)?.loop_var ?? 'item';
+  const lc = loopControl(raw.loop_control, scope.file.posAt([...scope.path, 'loop_control']), true);
   if (typeof raw.loop === 'string') checkTemplate(raw.loop, scope.file.posAt([...scope.path, 'loop']));
   const { loop: _loop, loop_control: _lc, ...once } = raw;
-  const body = expandOne(once, { ...scope, loopVars: [...scope.loopVars, loopVar] }, pos, sink);
+  const body = expandOne(once, { ...scope, loopVars: [...scope.loopVars, ...loopNames(lc)] }, pos, sink);
   const target = (raw.include_tasks as string | undefined) ?? (raw.include_role as { name: string }).name;
-  return { kind: 'include', name: (raw.name as string | undefined) ?? `${what}: ${target}`, pos, loop: raw.loop, loopVar, body };
+  return { kind: 'include', name: (raw.name as string | undefined) ?? `${what}: ${target}`, pos, loop: raw.loop, loopControl: lc, body };
 }
 
 /** A role's tasks with the role's scope; its handlers join the play's once. */
@@ -274,7 +275,11 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
 
   const inner = inherit(scope, raw);
   const name = (raw.name as string | undefined) ?? moduleName;
-  const loopControl = raw.loop_control as { loop_var?: string } | undefined;
+  const lc = loopControl(raw.loop_control, scope.file.posAt([...scope.path, 'loop_control']));
+  if (lc.label !== undefined) {
+    checkTemplate(lc.label, scope.file.posAt([...scope.path, 'loop_control', 'label']));
+    readTemplate(lc.label);
+  }
   const changedWhen = raw.changed_when !== undefined ? conditions(raw.changed_when, scope.file.posAt([...scope.path, 'changed_when'])) : undefined;
   const failedWhen = raw.failed_when !== undefined ? conditions(raw.failed_when, scope.file.posAt([...scope.path, 'failed_when'])) : undefined;
   const until = raw.until !== undefined ? conditions(raw.until, scope.file.posAt([...scope.path, 'until'])) : undefined;
@@ -302,7 +307,7 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     statics,
     when: inner.when,
     loop: raw.loop,
-    loopVar: loopControl?.loop_var ?? 'item',
+    loopControl: lc,
     outerLoopVars: scope.loopVars,
     register: raw.register as string | undefined,
     notify: [...new Set(inner.notify)],

@@ -1,5 +1,6 @@
 import type { SourcePos } from '../errors.js';
 import type { ModuleDef, StaticContext, Vars } from '../modules/types.js';
+import type { LoopControl } from './loop-control.js';
 import type { ArgsSite } from './task-args.js';
 import type { TaskInfo } from '../run/events.js';
 import type { Condition } from '../vars/conditions.js';
@@ -27,7 +28,7 @@ export interface PlannedTask {
   statics: StaticContext;
   when: Condition[];
   loop?: unknown;
-  loopVar: string;
+  loopControl: LoopControl;
   /** Loop variables of the include_tasks/include_role loops around the task. */
   outerLoopVars: string[];
   register?: string;
@@ -75,7 +76,7 @@ export interface PlannedInclude {
   name: string;
   pos: SourcePos;
   loop: unknown;
-  loopVar: string;
+  loopControl: LoopControl;
   body: PlanItem[];
 }
 

@@ -1,4 +1,5 @@
 import Handlebars from 'handlebars/dist/handlebars.min.js'; // the build template.ts loads
+import { loopNames } from './loop-control.js';
 import { InputError } from '../errors.js';
 import { didYouMean } from '../load/schema.js';
 import type { Inventory } from '../inventory/index.js';
@@ -88,11 +89,11 @@ export function checkUndefinedVariables(plan: Plan, inv: Inventory, extraVars: V
         n in play.vars ||
         n in t.vars ||
         (t.role && (n in t.role.defaults || n in t.role.vars)) ||
-        (t.loop !== undefined && n === t.loopVar) ||
+        (t.loop !== undefined && loopNames(t.loopControl).includes(n)) ||
         t.outerLoopVars.includes(n) ||
         (n === 'facts' && play.gatherFacts) ||
         (t.when.length ? anyHost(n) : everyHost(n));
-      const texts = strings([t.args, t.info.name, t.loop, t.delegateTo], []);
+      const texts = strings([t.args, t.info.name, t.loop, t.delegateTo, t.loopControl.label], []);
       for (const text of texts) {
         for (const n of templateRootNames(text, helpers)) {
           if (known(n)) continue;

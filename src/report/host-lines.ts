@@ -112,7 +112,7 @@ export function hostResultLines(task: TaskInfo, host: string, o: HostResult, opt
     const blockColor = isFailure(status) && opts.color;
     lines.push(...text.block.map((l) => stringc(l, COLOR.error, blockColor)), ...diff);
   };
-  for (const it of items) emit(it.status, it.result, { value: it.item });
+  for (const it of items) emit(it.status, it.result, { value: it.label ?? it.item });
   // The host's own line, unless its items already tell its status (Ansible prints only item lines then).
   const told = items.length > 0 && (!isFailure(o.status) || items.some((it) => it.status === o.status));
   if (!told) emit(o.status, o.result, undefined);

@@ -3,7 +3,8 @@ import { forEachTask } from '../plan/walk.js';
 import { renderDeep } from '../vars/template.js';
 import type { HostState } from './host-state.js';
 import type { RunContext } from './run-context.js';
-import { runTask } from './task.js';
+import { loopItemVars } from '../plan/loop-control.js';
+import { pause, runTask } from './task.js';
 
 /** A section's items in order: tasks, block/rescue/always, include loops. */
 export async function runItems(rc: RunContext, play: PlannedPlay, items: PlanItem[], hosts: HostState[]): Promise<void> {
@@ -66,12 +67,13 @@ async function runIncludeLoop(rc: RunContext, play: PlannedPlay, inc: PlannedInc
   for (let i = 0; i < rounds; i++) {
     const these = [...items].filter(([h, l]) => l.length > i && !h.failed && !h.unreachable);
     const saved = these.map(([h]) => [h, h.loopVars] as const);
-    for (const [h, l] of these) h.loopVars = { ...h.loopVars, [inc.loopVar]: l[i] };
+    for (const [h, l] of these) h.loopVars = { ...h.loopVars, ...loopItemVars(inc.loopControl, l, i) };
     try {
       await runItems(rc, play, inc.body, these.map(([h]) => h));
     } finally {
       for (const [h, v] of saved) h.loopVars = v;
     }
+    if (inc.loopControl.pauseMs && i < rounds - 1 && !(await pause(rc, inc.loopControl.pauseMs))) return;
   }
 }
 

@@ -19,7 +19,7 @@ export interface HostResult {
   /** The task failed but `ignore_errors` let the host go on. */
   ignored?: boolean;
   /** Per loop item results when the task loops. */
-  items?: { item: unknown; status: HostStatus; result: ModuleResult }[];
+  items?: { item: unknown; status: HostStatus; result: ModuleResult; /** loop_control.label, rendered: shown instead of the item. */ label?: string }[];
   durationMs: number;
   /** Delegated to another host (`delegate_to`). */
   delegatedTo?: string;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { mapLimit } from '../map-limit.js';
 import { FactError } from '../modules/lib/facts.js';
 import type { ModuleResult, Vars } from '../modules/types.js';
+import { loopItemVars } from '../plan/loop-control.js';
 import type { PlannedPlay, PlannedTask } from '../plan/types.js';
 import { compileCondition, evaluateAll } from '../vars/conditions.js';
 import { isTemplated, renderDeep, renderText } from '../vars/template.js';
@@ -111,10 +112,14 @@ async function runOnHost(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: H
     const items = renderDeep(t.loop, vars, t.pos);
     if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
     const results: NonNullable<HostResult['items']> = [];
-    for (const item of items) {
-      const itemVars = () => rc.varsFor(play, t, h, { [t.loopVar]: item });
-      const [status, result] = await runItem(rc, play, t, h, itemVars(), itemVars);
-      results.push({ item, status, result });
+    const lc = t.loopControl;
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0 && lc.pauseMs && !(await pause(rc, lc.pauseMs))) break;
+      const itemVars = () => rc.varsFor(play, t, h, loopItemVars(lc, items, i));
+      const first = itemVars();
+      const label = lc.label === undefined ? undefined : renderText(lc.label, first, t.pos);
+      const [status, result] = await runItem(rc, play, t, h, first, itemVars);
+      results.push({ item: items[i], status, result, ...(label !== undefined ? { label } : {}) });
     }
     const failed = results.find((r) => r.status === 'failed');
     const changed = results.some((r) => r.status === 'changed');
@@ -125,6 +130,16 @@ async function runOnHost(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: H
   } catch (e) {
     if (e instanceof UnreachableError) return done('unreachable', { changed: false, unreachable: true, msg: e.message });
     return done('failed', resultOf(e), { ignored: t.ignoreErrors });
+  }
+}
+
+/** Waits ms (retry delay, loop pause); false when the run was interrupted meanwhile. */
+export async function pause(rc: RunContext, ms: number): Promise<boolean> {
+  try {
+    await sleep(ms, undefined, { signal: rc.opts.signal });
+    return !rc.halted;
+  } catch {
+    return false;
   }
 }
 
@@ -157,11 +172,7 @@ async function runItem(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: Hos
     if (done) return last;
     if (n === attempts || rc.halted) break;
     rc.opts.reporter.onEvent({ type: 'host_retry', task: t.info, host: h.name, attempt: n, left: attempts - n });
-    try {
-      await sleep(delayMs, undefined, { signal: rc.opts.signal });
-    } catch {
-      break; // interrupted while waiting: the last attempt's result stands
-    }
+    if (!(await pause(rc, delayMs))) break; // interrupted while waiting: the last attempt's result stands
   }
   const [, result] = last!;
   return ['failed', { ...result, failed: true, msg: result.failed && result.msg ? result.msg : `${until ? 'until condition still false' : 'still failing'} after ${result.attempts} attempts` }];
