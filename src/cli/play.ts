@@ -20,6 +20,7 @@ export interface PlayFlags {
   json?: boolean;
   verbose: number;
   timeout: string;
+  taskTimeout?: string;
   acceptNewHostKeys?: boolean;
   askBecomePass?: boolean;
 }
@@ -87,6 +88,7 @@ export function registerPlayCommands(program: Command): void {
     .option('--json', 'print one JSON document of all results')
     .option('-v, --verbose', 'more output (repeatable)', count, 0)
     .option('-T, --timeout <seconds>', 'SSH connect timeout', '10')
+    .option('--task-timeout <seconds>', 'fail a task that runs longer than this on a host (a task\'s own `timeout` wins)')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (changed keys are always refused)')
     .option('-K, --ask-become-pass', 'ask for the sudo password')
     .action(async (playbooks: string[], flags: PlayFlags) => {

@@ -101,6 +101,8 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
   const timeout = Number(flags.timeout);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError(`--forks must be a positive integer, not '${flags.forks}'`);
   if (!(timeout > 0)) throw new InputError(`--timeout must be a positive number of seconds, not '${flags.timeout}'`);
+  const taskTimeout = flags.taskTimeout === undefined ? undefined : Number(flags.taskTimeout);
+  if (taskTimeout !== undefined && !(Number.isInteger(taskTimeout) && taskTimeout > 0)) throw new InputError(`--task-timeout must be a positive whole number of seconds, not '${flags.taskTimeout}'`);
   const listing = flags.listHosts || flags.listTasks || flags.listTags;
   // A cold run starts the connection holder now: it boots on the other core while this one plans.
   const held = !listing && process.env.FABRIC_SSH_PERSIST !== '0' ? import('../connection/held.js') : undefined;
@@ -139,6 +141,7 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
       forks,
       extraVars,
       becomePassword,
+      taskTimeout,
       connectTimeoutMs: timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
       signal: abort.signal,

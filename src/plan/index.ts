@@ -81,6 +81,8 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
     when: [],
     vars: {},
     anyErrorsFatal: raw.any_errors_fatal as boolean | undefined,
+    environment: (raw.environment as Vars | undefined) ?? {},
+    timeout: raw.timeout as number | undefined,
     handler: false,
     notify: [],
     loopVars: [],

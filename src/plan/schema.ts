@@ -3,6 +3,14 @@
 const stringList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
 const condition = { anyOf: [{ type: ['string', 'boolean', 'number'] }, { type: 'array', items: { type: ['string', 'boolean', 'number'] } }] };
 const boolOrTemplate = { type: ['boolean', 'string'] };
+/** Variables exported to the module's commands: names as the shell takes them, scalar values (or templates). */
+const environment = {
+  type: 'object',
+  propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+  additionalProperties: { type: ['string', 'number', 'boolean'] },
+};
+/** Seconds a task may take on its host before it fails. */
+const timeout = { type: 'integer', minimum: 1 };
 /** A serial batch size: a host count, or a percentage of the play's hosts ('30%'). */
 const serialSize = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]+%?$' }] };
 
@@ -34,6 +42,8 @@ export const TASK_KEYWORDS = {
   delay: { type: 'number', minimum: 0 },
   ignore_errors: boolOrTemplate,
   any_errors_fatal: { type: 'boolean' },
+  environment,
+  timeout,
   check_mode: { type: 'boolean' },
   delegate_to: { type: 'string' },
   run_once: { type: 'boolean' },
@@ -77,6 +87,8 @@ export const PLAY_SCHEMA = {
     serial: { anyOf: [serialSize, { type: 'array', minItems: 1, items: serialSize }], expected: "a host count (1 or more), a percentage such as '30%', or a list of them" },
     max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
     any_errors_fatal: { type: 'boolean' },
+    environment,
+    timeout,
     tags: stringList,
     pre_tasks: taskList,
     roles: {
@@ -88,7 +100,7 @@ export const PLAY_SCHEMA = {
             type: 'object',
             required: ['role'],
             additionalProperties: false,
-            properties: { role: { type: 'string' }, vars: { type: 'object' }, tags: stringList, when: condition, become: { type: 'boolean' }, any_errors_fatal: { type: 'boolean' } },
+            properties: { role: { type: 'string' }, vars: { type: 'object' }, tags: stringList, when: condition, become: { type: 'boolean' }, any_errors_fatal: { type: 'boolean' }, environment, timeout },
           },
         ],
       },

@@ -32,6 +32,9 @@ export interface Scope {
   noLog?: boolean;
   ignoreErrors?: boolean;
   anyErrorsFatal?: boolean;
+  /** environment of the play, role, blocks and includes around: inner names win. */
+  environment: Vars;
+  timeout?: number;
   checkMode?: boolean;
   delegateTo?: string;
   runOnce?: boolean;
@@ -128,6 +131,8 @@ function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
     noLog: (raw.no_log as boolean | undefined) ?? scope.noLog,
     ignoreErrors: (raw.ignore_errors as boolean | undefined) ?? scope.ignoreErrors,
     anyErrorsFatal: (raw.any_errors_fatal as boolean | undefined) ?? scope.anyErrorsFatal,
+    environment: raw.environment ? { ...scope.environment, ...(raw.environment as Vars) } : scope.environment,
+    timeout: (raw.timeout as number | undefined) ?? scope.timeout,
     checkMode: (raw.check_mode as boolean | undefined) ?? scope.checkMode,
     delegateTo: (raw.delegate_to as string | undefined) ?? scope.delegateTo,
     runOnce: (raw.run_once as boolean | undefined) ?? scope.runOnce,
@@ -276,6 +281,13 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
   const inner = inherit(scope, raw);
   const name = (raw.name as string | undefined) ?? moduleName;
   const lc = loopControl(raw.loop_control, scope.file.posAt([...scope.path, 'loop_control']));
+  // environment values are templates too (the task's own are placed at their key; inherited ones at the task).
+  walkStrings(inner.environment, [], (s, p) => {
+    if (!isTemplated(s)) return;
+    const own = raw.environment !== undefined && Object.hasOwn(raw.environment as object, String(p[0]));
+    checkTemplate(s, own ? scope.file.posAt([...scope.path, 'environment', ...p]) : pos);
+    readTemplate(s);
+  });
   if (lc.label !== undefined) {
     checkTemplate(lc.label, scope.file.posAt([...scope.path, 'loop_control', 'label']));
     readTemplate(lc.label);
@@ -320,6 +332,8 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     failedWhen,
     ignoreErrors: inner.ignoreErrors ?? false,
     anyErrorsFatal: inner.anyErrorsFatal ?? false,
+    environment: inner.environment,
+    timeout: inner.timeout,
     checkMode: inner.checkMode,
     delegateTo: inner.delegateTo,
     runOnce: inner.runOnce ?? false,

@@ -48,6 +48,10 @@ export interface PlannedTask {
   ignoreErrors: boolean;
   /** A failure here (not rescued) stops the play on every host (any_errors_fatal). */
   anyErrorsFatal: boolean;
+  /** Exported to the module's commands (values templated per host). */
+  environment: Vars;
+  /** Seconds each attempt may take on the host (else --task-timeout). */
+  timeout?: number;
   checkMode?: boolean;
   delegateTo?: string;
   runOnce: boolean;

@@ -93,7 +93,7 @@ export function checkUndefinedVariables(plan: Plan, inv: Inventory, extraVars: V
         t.outerLoopVars.includes(n) ||
         (n === 'facts' && play.gatherFacts) ||
         (t.when.length ? anyHost(n) : everyHost(n));
-      const texts = strings([t.args, t.info.name, t.loop, t.delegateTo, t.loopControl.label], []);
+      const texts = strings([t.args, t.info.name, t.loop, t.delegateTo, t.loopControl.label, t.environment], []);
       for (const text of texts) {
         for (const n of templateRootNames(text, helpers)) {
           if (known(n)) continue;

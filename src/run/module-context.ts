@@ -27,6 +27,19 @@ export interface ContextDeps {
   render(text: string, where: string): string;
   evaluate(expr: string): unknown;
   statics: StaticContext;
+  /** Exported to every command the module sends (not to the engine's fact reads). */
+  environment?: Record<string, string>;
+  /** The attempt's time limit, ms: every exec gets what is left of it. */
+  timeoutMs?: number;
+}
+
+/** The task ran out of its `timeout`: its command was stopped on the host. */
+export class TaskTimeout extends Error {}
+
+/** The script with `export NAME='value'` lines first (it runs in its own subshell, so they stay there). */
+export function withEnvironment(script: string, env: Record<string, string> | undefined): string {
+  const entries = Object.entries(env ?? {});
+  return entries.length ? `${entries.map(([k, v]) => `export ${k}=${quote(v)}`).join('\n')}\n${script}` : script;
 }
 
 /** Wraps a script for sudo; the password (if any) goes on stdin, never on a command line. */
@@ -45,8 +58,17 @@ export function factsRunAs(become: Become | undefined, loginUser: string): FactR
 export function createModuleContext(d: ContextDeps): ModuleContext {
   const runAs = factsRunAs(d.become, d.loginUser);
   const run = (script: string, opts?: ExecOptions): Promise<ExecResult> => d.conn.exec(runAs ? runAs.wrap(script) : script, opts);
+  const deadline = d.timeoutMs === undefined ? undefined : Date.now() + d.timeoutMs;
+  const timedOut = () => new TaskTimeout(`the task did not finish within its timeout of ${d.timeoutMs! / 1000} s and was stopped on the host`);
   // Every exec a module sends may change the host: the host's facts are dropped around it.
-  const exec = (script: string, opts?: ExecOptions) => d.hostFacts.changes(() => run(script, opts));
+  const exec = async (script: string, opts?: ExecOptions): Promise<ExecResult> => {
+    const left = deadline === undefined ? undefined : deadline - Date.now();
+    if (left !== undefined && left <= 0) throw timedOut();
+    const timeoutMs = left === undefined ? opts?.timeoutMs : Math.min(opts?.timeoutMs ?? left, left);
+    const r = await d.hostFacts.changes(() => run(withEnvironment(script, d.environment), { ...opts, timeoutMs }));
+    if (deadline !== undefined && r.rc === 124 && Date.now() >= deadline) throw timedOut();
+    return r;
+  };
   return {
     host: d.host,
     check: d.check,

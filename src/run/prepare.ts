@@ -21,6 +21,10 @@ export interface ReadyTask {
   /** The host the module reaches (delegate_to), whose facts it reads. */
   delegate: HostState;
   become?: Become;
+  /** environment, rendered: exported to every command the module sends. */
+  environment: Record<string, string>;
+  /** The attempt's time limit on the host (timeout, or --task-timeout), ms. */
+  timeoutMs?: number;
   /** The module's declared facts, by name, as requests to the delegate's facts. */
   factNames: string[];
   requests: FactRequest[];
@@ -49,7 +53,10 @@ export function prepareTask(rc: RunContext, play: PlannedPlay, t: PlannedTask, h
   const wantsBecome = t.become ?? play.become ?? Boolean(vars.fabric_become);
   const becomeUser = t.becomeUser ?? play.becomeUser ?? (vars.fabric_become_user as string | undefined) ?? 'root';
   const become = wantsBecome ? { user: becomeUser, password: rc.opts.becomePassword } : undefined;
-  return { kind: 'ready', args, check, delegate, become, ...declaredFacts(t.module, args, { check, diff: rc.opts.diff }, factsRunAs(become, delegate.target.user)) };
+  const environment = renderEnvironment(t, vars);
+  const timeoutS = t.timeout ?? rc.opts.taskTimeout;
+  const timeoutMs = timeoutS ? timeoutS * 1000 : undefined;
+  return { kind: 'ready', args, check, delegate, become, environment, timeoutMs, ...declaredFacts(t.module, args, { check, diff: rc.opts.diff }, factsRunAs(become, delegate.target.user)) };
 }
 
 /** What a module's facts() declares for these arguments, as requests (read as runAs). */
@@ -64,6 +71,22 @@ function checkFor(rc: RunContext, t: PlannedTask): boolean | 'skip' {
   const check = t.checkMode ?? rc.opts.check;
   if (check && t.module.arbitraryCommand) return readOnlyProbe ? false : 'skip';
   return check;
+}
+
+/** environment rendered for this host: every value must come out a string, number or boolean. */
+function renderEnvironment(t: PlannedTask, vars: Vars): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t.environment)) {
+    let value: unknown;
+    try {
+      value = renderDeep(v, vars, t.pos);
+    } catch (e) {
+      throw new TaskError(e instanceof InputError ? e.located : (e as Error).message);
+    }
+    if (!['string', 'number', 'boolean'].includes(typeof value)) throw new TaskError(`${t.pos.file}:${t.pos.line}: environment ${k} must be a string, number or boolean, got ${value === null ? 'null' : typeof value}`);
+    out[k] = String(value);
+  }
+  return out;
 }
 
 /** The task's arguments rendered with vars; when templates made them, checked again as `check` checks them. */

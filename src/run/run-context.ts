@@ -22,6 +22,8 @@ export interface RunOptions extends PoolOptions {
   forks: number;
   extraVars: Vars;
   becomePassword?: string;
+  /** --task-timeout: seconds any task may take on a host, unless it says `timeout` itself. */
+  taskTimeout?: number;
   /** Aborted on SIGINT: no new task starts; running ones finish. */
   signal?: AbortSignal;
   /** After the abort, how long running tasks may take before the run gives up on them (default 30 s). */

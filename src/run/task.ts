@@ -225,6 +225,8 @@ async function runModule(rc: RunContext, t: PlannedTask, h: HostState, vars: Var
     hostFacts: delegate.hostFacts,
     loginUser: delegate.target.user,
     become: p.become,
+    environment: p.environment,
+    timeoutMs: p.timeoutMs,
     check: p.check,
     diff: rc.opts.diff,
     verbosity: rc.opts.verbosity ?? 0,
