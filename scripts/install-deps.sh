@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates)
+# ansible-core: the oracle that test/integration/expressions-oracle.test.ts compares fabric's expressions with.
+APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible-core)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -4,7 +4,7 @@ import { InputError } from '../errors.js';
 import { didYouMean } from '../load/schema.js';
 import type { Inventory } from '../inventory/index.js';
 import type { Vars } from '../modules/types.js';
-import { templateHelperNames } from '../vars/template.js';
+import { analysisText, templateHelperNames } from '../vars/template.js';
 import { forEachTask } from './walk.js';
 import type { Plan, PlannedTask } from './types.js';
 
@@ -50,7 +50,7 @@ export function templateRootNames(text: string, helpers: ReadonlySet<string>): s
       }
     }
   };
-  visit(Handlebars.parse(text) as unknown as HbNode, false);
+  visit(Handlebars.parse(analysisText(text)) as unknown as HbNode, false);
   return [...out];
 }
 

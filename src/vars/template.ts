@@ -32,7 +32,10 @@ import { stringify as yamlStringify } from 'yaml';
 import { InputError, type SourcePos } from '../errors.js';
 import { didYouMean } from '../load/schema.js';
 import type { Vars } from '../modules/types.js';
+import { compileExpression, type Expression } from './expressions.js';
 import { cidrsOf, rangeFirst } from './ipv4-ranges.js';
+import { expressionSites } from './mustaches.js';
+import { textOf } from './py.js';
 import { compare, equals, getOwn, isPlainObject, truthy } from './values.js';
 
 type Node = { type: string; loc?: Loc; [k: string]: any }; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -93,13 +96,10 @@ function resolveLenient(root: unknown, keys: string[]): unknown {
 
 /**
  * What a mustache writes. Always a string: with noEscape Handlebars would otherwise add adjacent
- * numbers (`{{a}}{{b}}` -> 3). Lists and mappings read as JSON, not "a,b" or "[object Object]".
+ * numbers (`{{a}}{{b}}` -> 3). Booleans as Python writes them (True/False), None as nothing, as
+ * Ansible does; lists and mappings as JSON, not "a,b" or "[object Object]".
  */
-function outputText(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (Array.isArray(v) || isPlainObject(v)) return JSON.stringify(v);
-  return String(v);
-}
+const outputText = textOf;
 
 // Internal helpers the AST rewrite targets: `{{a.b}}` -> `{{__value "a" a "b"}}`, params `a.b` -> `(__get a "b")`,
 // `{{helper x}}` -> `{{__out (helper x)}}`.
@@ -111,6 +111,34 @@ hb.registerHelper('__out', (v: unknown) => outputText(v));
 hb.registerHelper('__get', function (root: unknown, ...rest: unknown[]) {
   rest.pop();
   return resolveLenient(root, rest as string[]);
+});
+
+/** Expressions met in templates, by number: `{{ a | b }}` becomes `{{__expr N a}}` (its root names as parameters). */
+const expressions: Expression[] = [];
+const expressionIds = new Map<string, number>();
+
+/** The expression's root names read where the mustache is (block params, the context), else from the template's root. */
+function expressionScope(e: Expression, given: unknown[], self: unknown, root: unknown): Record<string, unknown> {
+  const scope: Record<string, unknown> = {};
+  e.names.forEach((n, i) => {
+    const v = n === 'this' ? self : given[i] !== undefined ? given[i] : getOwn(root, n);
+    if (v !== undefined) scope[n] = v;
+  });
+  return scope;
+}
+
+function evaluateIn(e: Expression, scope: Record<string, unknown>, loc?: Loc): unknown {
+  try {
+    return e.evaluate(scope);
+  } catch (err) {
+    throw new TemplateFault((err as Error).message, undefined, loc);
+  }
+}
+
+hb.registerHelper('__expr', function (this: unknown, id: number, ...rest: unknown[]) {
+  const options = rest.pop() as HelperOptions;
+  const e = expressions[id]!;
+  return outputText(evaluateIn(e, expressionScope(e, rest, this, options.data?.root), options.loc));
 });
 
 type HelperFn = (this: unknown, args: unknown[], options: HelperOptions) => unknown;
@@ -352,6 +380,8 @@ interface NativeRead {
 interface Compiled {
   render: Handlebars.TemplateDelegate;
   native: NativeRead | undefined;
+  /** A whole string that is one expression: its value keeps its type. */
+  nativeExpr: { expr: Expression; loc: Loc } | undefined;
   /** A whole string that is one helper call: renders into nativeSlot to keep the value's type. */
   nativeCall: Handlebars.TemplateDelegate | undefined;
 }
@@ -387,19 +417,60 @@ function nativeRead(program: Node): NativeRead | undefined {
 
 const MAX_CACHE = 20000;
 const cache = new Map<string, Compiled>();
+const isHelperName = (name: string): boolean => Object.hasOwn(hb.helpers, name) && !name.startsWith('__');
+
+function expressionId(e: Expression): number {
+  let id = expressionIds.get(e.source);
+  if (id === undefined) {
+    id = expressions.push(e) - 1;
+    expressionIds.set(e.source, id);
+  }
+  return id;
+}
+
+/**
+ * The template as Handlebars reads it: each expression mustache becomes `{{__expr N name...}}`,
+ * as long as the original where it can be (padded with its own line breaks and spaces), so
+ * positions Handlebars reports after it stay true.
+ */
+function handlebarsText(text: string, where: SourcePos | undefined): { text: string; single: { expr: Expression; loc: Loc } | undefined } {
+  const sites = expressionSites(text, isHelperName, where);
+  if (!sites.length) return { text, single: undefined };
+  let out = '';
+  let at = 0;
+  let single: { expr: Expression; loc: Loc } | undefined;
+  for (const site of sites) {
+    const expr = compileExpression(site.source, shift(where, site.line, site.column), 'expression');
+    const call = `{{__expr ${expressionId(expr)}${expr.names.map((n) => ` ${n}`).join('')}`;
+    const original = text.slice(site.index, site.end);
+    const breaks = original.split('\n').length - 1;
+    const pad = Math.max(0, original.length - call.length - 2 - breaks);
+    out += text.slice(at, site.index) + call + ' '.repeat(pad) + '\n'.repeat(breaks) + '}}';
+    at = site.end;
+    if (sites.length === 1 && text.trim() === original.trim()) single = { expr, loc: { start: { line: site.line, column: site.column } } };
+  }
+  return { text: out + text.slice(at), single };
+}
+
+/** Root variable names aside, what templateRootNames reads: the template with its expressions as helper calls. */
+export function analysisText(text: string): string {
+  return handlebarsText(text, undefined).text;
+}
 
 function compiled(text: string, where: SourcePos | undefined): Compiled {
   let c = cache.get(text);
   if (c) return c;
+  const source = handlebarsText(text, where);
   let program: Node;
   try {
-    program = hb.parseWithoutProcessing(text) as unknown as Node;
+    program = hb.parseWithoutProcessing(source.text) as unknown as Node;
   } catch (e) {
     throw syntaxError(e, where);
   }
   checkAst(program, where);
   const call = nativeHelperCall(program);
   c = {
+    nativeExpr: source.single,
     native: nativeRead(program),
     nativeCall: call ? hb.compile(rewriteProgram(call), { noEscape: true, strict: true }) : undefined,
     // hb.compile is lazy: the JavaScript is generated on the first render
@@ -428,7 +499,14 @@ export function renderString(text: string, vars: Vars, where?: SourcePos): unkno
   if (!text.includes('{{')) return text;
   const c = compiled(text, where);
   let value: unknown;
-  if (c.nativeCall) {
+  if (c.nativeExpr) {
+    const { expr, loc } = c.nativeExpr;
+    try {
+      value = evaluateIn(expr, expressionScope(expr, [], vars, vars), loc);
+    } catch (e) {
+      throw toInputError(e, where);
+    }
+  } else if (c.nativeCall) {
     nativeSlot = { value: undefined };
     try {
       run({ ...c, render: c.nativeCall }, vars, where);

@@ -63,3 +63,12 @@ export function compare(a: unknown, b: unknown): number {
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   throw new Error(`cannot compare ${typeName(a)} with ${typeName(b)}`);
 }
+
+/** A variable (or key) that does not exist; only `is defined`, `default` and friends accept one. */
+export class Undef {
+  /** `name` is the variable as written (a.b); message says why it is undefined. */
+  constructor(
+    readonly name: string,
+    readonly message = `undefined variable '${name}'`,
+  ) {}
+}

@@ -29,7 +29,7 @@ describe('loop_control', () => {
 `);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(readFileSync(join(pd.base, 'items'), 'utf8')).toBe(
-      '0 cp1 1/3 first=true last=false var=node\n1 w1 2/3 first=false last=false var=node\n2 w2 3/3 first=false last=true var=node\n',
+      '0 cp1 1/3 first=True last=False var=node\n1 w1 2/3 first=False last=False var=node\n2 w2 3/3 first=False last=True var=node\n',
     );
     expect(r.stdout).toContain('changed: [n1] => (item=cp1)');
     expect(r.stdout).not.toContain('10.0.0.1');

@@ -116,7 +116,7 @@ describe('strict undefined variables', () => {
   });
 
   it('renders null as empty text and 0/false as themselves', () => {
-    expect(renderText('[{{nothing}}][{{zero}}][{{f}}]', { nothing: null, zero: 0, f: false })).toBe('[][0][false]');
+    expect(renderText('[{{nothing}}][{{zero}}][{{f}}]', { nothing: null, zero: 0, f: false })).toBe('[][0][False]');
   });
 });
 
@@ -135,7 +135,7 @@ describe('conditionals and defaults with undefined variables', () => {
     expect(renderString('{{default nothing "n"}}', vars)).toBe('n');
     expect(renderString('{{default port 1}}', vars)).toBe(6443);
     expect(renderString('{{default enabled true}}', { enabled: false })).toBe(false);
-    expect(renderString('on={{default enabled true}}', { enabled: false })).toBe('on=false');
+    expect(renderString('on={{default enabled true}}', { enabled: false })).toBe('on=False');
   });
 
   it('#each over an undefined list renders nothing', () => {
@@ -164,7 +164,7 @@ describe('helpers', () => {
     expect(r('{{#if (eq port 6443)}}y{{else}}n{{/if}}')).toBe('y');
     expect(r('{{#if (ne port 6443)}}y{{else}}n{{/if}}')).toBe('n');
     expect(r('{{#if (eq groups.k8s (lookup groups "k8s"))}}same{{/if}}')).toBe('same');
-    expect(r('{{lt 1 2}} {{gt 1 2}} {{le 2 2}} {{ge "a" "b"}}')).toBe('true false true false');
+    expect(r('{{lt 1 2}} {{gt 1 2}} {{le 2 2}} {{ge "a" "b"}}')).toBe('True False True False');
     expect(inputError(() => r('{{lt port "x"}}')).message).toBe("helper 'lt': cannot compare int with string");
     expect(r('{{#if (and enabled (not empty))}}y{{else}}n{{/if}}')).toBe('y');
     expect(r('{{#if (and enabled empty)}}y{{else}}n{{/if}}')).toBe('n');
@@ -269,8 +269,8 @@ describe('prototype access', () => {
 describe('syntax errors', () => {
   it('reports the line of the error inside the text, shifted by where', () => {
     const e = inputError(() => checkTemplate('line one\n  xx {{a b=}} yy', where));
-    expect(e.message).toBe("template syntax: unexpected '}}'");
-    expect(e.pos).toEqual({ file: 'site.yml', line: 11, col: 12 });
+    expect(e.message).toBe("expression 'a b=': syntax: Expected expression after = at the end");
+    expect(e.pos).toEqual({ file: 'site.yml', line: 11, col: 6 }); // the expression's {{
   });
 
   it('explains an unclosed block', () => {
