@@ -1,11 +1,11 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { ErrorList, InputError, InputErrors } from '../errors.js';
 import { resolvePattern, type Inventory } from '../inventory/index.js';
 import { schemaErrors } from '../load/schema.js';
 import { readYamlFile, type YamlFile } from '../load/yaml.js';
 import { loadModule, moduleNames } from '../modules/index.js';
 import type { ModuleDef, Vars } from '../modules/types.js';
-import { compileCondition } from '../vars/conditions.js';
+import { compileCondition, type Condition } from '../vars/conditions.js';
 import { loadRole } from './roles.js';
 import { PLAYBOOK_SCHEMA } from './schema.js';
 import { selectedByTags, type TagFilter } from './tags.js';
@@ -55,7 +55,28 @@ function readVarsFile(path: string, from: YamlFile, at: (string | number)[]): Va
   return yf.value as Vars;
 }
 
-function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opts: PlanOptions, sink: ExpandSink): PlannedPlay | undefined {
+/** A `roles:` entry written as a mapping. */
+interface RoleRef {
+  role: string;
+  vars?: Vars;
+  tags?: string | string[];
+  when?: unknown;
+  become?: boolean;
+  any_errors_fatal?: boolean;
+  environment?: Vars;
+  timeout?: number;
+}
+
+/** What an `import_playbook` gives the plays it imports: its tags, vars and conditions (nested ones add up). */
+interface Imported {
+  tags: string[];
+  vars: Vars;
+  when: Condition[];
+  /** The playbook files being imported, outermost first (a cycle is an error). */
+  stack: string[];
+}
+
+function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opts: PlanOptions, sink: ExpandSink, imported: Imported): PlannedPlay | undefined {
   const path = [idx];
   const pos = file.posAt(path);
   const playbookDir = dirname(resolve(file.path));
@@ -65,12 +86,12 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
     const limited = new Set(resolvePattern(opts.inventory, opts.limit));
     hosts = hosts.filter((h) => limited.has(h));
   }
-  let vars: Vars = { ...((raw.vars as Vars | undefined) ?? {}) };
+  let vars: Vars = { ...imported.vars, ...((raw.vars as Vars | undefined) ?? {}) };
   ((raw.vars_files as string[] | undefined) ?? []).forEach((f, i) => {
     const more = sink.errors.guard(() => readVarsFile(resolve(playbookDir, f), file, [...path, 'vars_files', i]));
     if (more) vars = { ...vars, ...more };
   });
-  const playTags = raw.tags === undefined ? [] : Array.isArray(raw.tags) ? (raw.tags as string[]) : [String(raw.tags)];
+  const playTags = [...new Set([...imported.tags, ...(raw.tags === undefined ? [] : Array.isArray(raw.tags) ? (raw.tags as string[]) : [String(raw.tags)])])];
   const base: Scope = {
     file,
     path,
@@ -78,7 +99,7 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
     baseDir: playbookDir,
     playbookDir,
     tags: playTags,
-    when: [],
+    when: imported.when,
     vars: {},
     anyErrorsFatal: raw.any_errors_fatal as boolean | undefined,
     environment: (raw.environment as Vars | undefined) ?? {},
@@ -95,7 +116,7 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
   ((raw.roles as unknown[] | undefined) ?? []).forEach((r, i) => {
     const at = [...path, 'roles', i];
     sink.errors.guard(() => {
-      const ref = typeof r === 'string' ? { role: r } : (r as { role: string; vars?: Vars; tags?: string | string[]; when?: unknown; become?: boolean; any_errors_fatal?: boolean });
+      const ref = typeof r === 'string' ? { role: r } : (r as RoleRef);
       const role = loadRole(ref.role, playbookDir, file.posAt(at));
       const scope: Scope = {
         ...base,
@@ -104,6 +125,8 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
         vars: ref.vars ?? {},
         become: ref.become,
         anyErrorsFatal: ref.any_errors_fatal ?? base.anyErrorsFatal,
+        environment: { ...base.environment, ...ref.environment },
+        timeout: ref.timeout ?? base.timeout,
       };
       if (ref.when !== undefined) {
         // Role-level `when` applies to every task of the role, like Ansible.
@@ -161,25 +184,44 @@ export async function buildPlan(opts: PlanOptions): Promise<Plan> {
   let id = 0;
   const sink: ExpandSink = { errors, modules: await allModules(), roleHandlers: new Map(), nextId: () => ++id };
   const plays: PlannedPlay[] = [];
+  const none: Imported = { tags: [], vars: {}, when: [], stack: [] };
   for (const pb of opts.playbooks) {
     const file = errors.guard(() => readYamlFile(pb));
-    if (!file) continue;
-    if (!Array.isArray(file.value)) {
-      errors.add(new InputError('a playbook must be a list of plays', file.posAt([])));
-      continue;
-    }
-    const schemaErrs = schemaErrors(PLAYBOOK_SCHEMA, file.value, file, [], 'play');
-    schemaErrs.forEach((e) => errors.add(e));
-    // A play whose shape is wrong would only produce follow-on errors: report the shape first.
-    if (schemaErrs.length) continue;
-    (file.value as Record<string, unknown>[]).forEach((raw, i) => {
-      const play = errors.guard(() => planPlay(raw, i, file, opts, sink));
-      if (play) plays.push(play);
-    });
+    if (file) planPlaybook(file, opts, sink, none, plays);
   }
   errors.throwIfAny();
   const plan: Plan = { playbooks: opts.playbooks, plays };
   const undefinedErrors = checkUndefinedVariables(plan, opts.inventory, opts.extraVars);
   if (undefinedErrors.length) throw new InputErrors(undefinedErrors);
   return plan;
+}
+
+/** The plays of one playbook file into plays, `import_playbook` entries resolved in place (static, as Ansible's). */
+function planPlaybook(file: YamlFile, opts: PlanOptions, sink: ExpandSink, imported: Imported, plays: PlannedPlay[]): void {
+  const { errors } = sink;
+  if (!Array.isArray(file.value)) {
+    errors.add(new InputError('a playbook must be a list of plays', file.posAt([])));
+    return;
+  }
+  const schemaErrs = schemaErrors(PLAYBOOK_SCHEMA, file.value, file, [], 'play');
+  schemaErrs.forEach((e) => errors.add(e));
+  // A play whose shape is wrong would only produce follow-on errors: report the shape first.
+  if (schemaErrs.length) return;
+  const stack = [...imported.stack, resolve(file.path)];
+  (file.value as Record<string, unknown>[]).forEach((raw, i) => {
+    if (!('import_playbook' in raw)) {
+      const play = errors.guard(() => planPlay(raw, i, file, opts, sink, imported));
+      if (play) plays.push(play);
+      return;
+    }
+    errors.guard(() => {
+      const at = file.posAt([i, 'import_playbook']);
+      const path = resolve(dirname(resolve(file.path)), raw.import_playbook as string);
+      if (stack.includes(path)) throw new InputError(`import_playbook '${raw.import_playbook as string}' imports itself (${[...stack, path].map((p) => relative(process.cwd(), p)).join(' -> ')})`, at);
+      const child = readYamlFile(path, at);
+      const tags = raw.tags === undefined ? [] : Array.isArray(raw.tags) ? (raw.tags as string[]) : [String(raw.tags)];
+      const when = raw.when === undefined ? [] : (Array.isArray(raw.when) ? raw.when : [raw.when]).map((c) => compileCondition(c as string, file.posAt([i, 'when'])));
+      planPlaybook(child, opts, sink, { tags: [...imported.tags, ...tags], vars: { ...imported.vars, ...((raw.vars as Vars | undefined) ?? {}) }, when: [...imported.when, ...when], stack }, plays);
+    });
+  });
 }

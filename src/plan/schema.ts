@@ -111,4 +111,12 @@ export const PLAY_SCHEMA = {
   },
 } as const;
 
-export const PLAYBOOK_SCHEMA = { type: 'array', items: PLAY_SCHEMA } as const;
+/** `- import_playbook: other.yml`, with the keywords Ansible takes on it. */
+export const IMPORT_PLAYBOOK_SCHEMA = {
+  type: 'object',
+  required: ['import_playbook'],
+  additionalProperties: false,
+  properties: { import_playbook: { type: 'string', minLength: 1 }, name: { type: 'string' }, tags: stringList, vars: { type: 'object' }, when: condition },
+} as const;
+
+export const PLAYBOOK_SCHEMA = { type: 'array', items: { if: { type: 'object', required: ['import_playbook'] }, then: IMPORT_PLAYBOOK_SCHEMA, else: PLAY_SCHEMA } } as const;

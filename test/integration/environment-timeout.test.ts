@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recap } from '../support/fabric.js';
 import { playDir, type PlayDir } from '../support/play-dir.js';
@@ -37,6 +39,22 @@ describe('environment', () => {
 `);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(recap(r.stdout).n2).toMatchObject({ ok: 3, failed: 0 });
+  });
+
+  it("a role's environment and timeout apply to its tasks", async () => {
+    mkdirSync(join(pd.dir, 'roles', 'envrole', 'tasks'), { recursive: true });
+    writeFileSync(
+      join(pd.dir, 'roles', 'envrole', 'tasks', 'main.yml'),
+      `- shell: 'echo "$FAB_ROLE"'\n  register: r\n  changed_when: false\n- assert: {that: ['r.stdout == "from the role"']}\n- command: sleep 30\n`,
+    );
+    const r = await pd.play(`
+- hosts: nodes
+  roles:
+    - {role: envrole, environment: {FAB_ROLE: from the role}, timeout: 1}
+`);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(recap(r.stdout).n1).toMatchObject({ ok: 2, failed: 1 });
+    expect(r.stdout).toContain('did not finish within its timeout of 1 s');
   });
 
   it('does not leak into later tasks of the same connection', async () => {
