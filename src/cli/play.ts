@@ -21,6 +21,7 @@ export interface PlayFlags {
   verbose: number;
   timeout: string;
   taskTimeout?: string;
+  forceHandlers?: boolean;
   acceptNewHostKeys?: boolean;
   askBecomePass?: boolean;
 }
@@ -89,6 +90,7 @@ export function registerPlayCommands(program: Command): void {
     .option('-v, --verbose', 'more output (repeatable)', count, 0)
     .option('-T, --timeout <seconds>', 'SSH connect timeout', '10')
     .option('--task-timeout <seconds>', 'fail a task that runs longer than this on a host (a task\'s own `timeout` wins)')
+    .option('--force-handlers', 'run notified handlers even on hosts that failed')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (changed keys are always refused)')
     .option('-K, --ask-become-pass', 'ask for the sudo password')
     .action(async (playbooks: string[], flags: PlayFlags) => {

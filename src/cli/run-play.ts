@@ -142,6 +142,7 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
       extraVars,
       becomePassword,
       taskTimeout,
+      forceHandlers: !!flags.forceHandlers,
       connectTimeoutMs: timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
       signal: abort.signal,

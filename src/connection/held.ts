@@ -162,8 +162,9 @@ export class HeldConnection implements Connection {
     await this.request({ op: 'upload', path: remotePath, data: content.toString('base64') });
   }
 
-  async close(): Promise<void> {
-    if (this.waiting.size > 0) {
+  async close(opts: { drop?: boolean } = {}): Promise<void> {
+    if (opts.drop) await this.request({ op: 'stop' }).catch(() => undefined);
+    else if (this.waiting.size > 0) {
       // An interrupted run: the holder stops its commands on the host and drops the connection.
       const stopped = this.request({ op: 'stop' }).catch(() => undefined);
       await Promise.race([stopped, new Promise<void>((r) => setTimeout(r, STOP_WAIT_MS).unref())]);

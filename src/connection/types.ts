@@ -32,7 +32,8 @@ export interface Connection {
   exec(script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Writes bytes to remotePath (not atomic by itself: see modules/lib/atomic.ts). */
   upload(content: Buffer, remotePath: string): Promise<void>;
-  close(): Promise<void>;
+  /** drop: end the SSH session itself, never park it for a later run (meta: reset_connection). */
+  close(opts?: { drop?: boolean }): Promise<void>;
 }
 
 /** A host could not be reached or the connection broke: the host is unreachable. */

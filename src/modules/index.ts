@@ -11,6 +11,7 @@ import get_url from './get_url.js';
 import hostname from './hostname.js';
 import kubectl_apply from './kubectl_apply.js';
 import lineinfile from './lineinfile.js';
+import meta from './meta.js';
 import modprobe from './modprobe.js';
 import packageModule from './package.js';
 import route from './route.js';
@@ -31,7 +32,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, get_url, hostname, kubectl_apply, lineinfile, modprobe, package: packageModule, route, service, set_fact, shell, stat, sysctl, template, wait_for };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, get_url, hostname, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, route, service, set_fact, shell, stat, sysctl, template, wait_for };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {

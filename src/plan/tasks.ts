@@ -32,6 +32,8 @@ export interface Scope {
   noLog?: boolean;
   ignoreErrors?: boolean;
   anyErrorsFatal?: boolean;
+  ignoreUnreachable?: boolean;
+  throttle?: number;
   /** environment of the play, role, blocks and includes around: inner names win. */
   environment: Vars;
   timeout?: number;
@@ -131,6 +133,8 @@ function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
     noLog: (raw.no_log as boolean | undefined) ?? scope.noLog,
     ignoreErrors: (raw.ignore_errors as boolean | undefined) ?? scope.ignoreErrors,
     anyErrorsFatal: (raw.any_errors_fatal as boolean | undefined) ?? scope.anyErrorsFatal,
+    ignoreUnreachable: (raw.ignore_unreachable as boolean | undefined) ?? scope.ignoreUnreachable,
+    throttle: (raw.throttle as number | undefined) ?? scope.throttle,
     environment: raw.environment ? { ...scope.environment, ...(raw.environment as Vars) } : scope.environment,
     timeout: (raw.timeout as number | undefined) ?? scope.timeout,
     checkMode: (raw.check_mode as boolean | undefined) ?? scope.checkMode,
@@ -145,8 +149,8 @@ function inherit(scope: Scope, raw: Record<string, unknown>): Scope {
  * (resolved before the run, so it cannot loop): refused here with their line, never accepted
  * and ignored.
  */
-const NOT_ON_BLOCK = ['loop', 'loop_control', 'register', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'listen'];
-const NOT_ON_INCLUDE = ['register', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'listen', 'notify'];
+const NOT_ON_BLOCK = ['loop', 'loop_control', 'register', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'listen', 'args'];
+const NOT_ON_INCLUDE = ['register', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'listen', 'notify', 'args'];
 
 function refuseKeywords(raw: Record<string, unknown>, scope: Scope, keys: string[], what: string, hint: string): void {
   const k = keys.find((x) => x in raw);
@@ -251,7 +255,8 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
   if (args === null || args === undefined) args = {};
   else if (typeof args === 'string') args = def.freeForm ? { [def.freeForm]: args } : parseKeyValueArgs(args, argsPos);
   else if (typeof args !== 'object' || Array.isArray(args)) throw new InputError(`arguments of '${moduleName}' must be a mapping`, argsPos);
-  const argObj = args as Record<string, unknown>;
+  // `args:` gives arguments apart from the module key; the module's own win, as in Ansible.
+  const argObj = { ...((raw.args as Record<string, unknown> | undefined) ?? {}), ...(args as Record<string, unknown>) };
 
   // Module arguments: schema (templated values are judged after rendering), then the module's own checks.
   const structured = typeof raw[key] === 'object';
@@ -332,6 +337,8 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     failedWhen,
     ignoreErrors: inner.ignoreErrors ?? false,
     anyErrorsFatal: inner.anyErrorsFatal ?? false,
+    ignoreUnreachable: inner.ignoreUnreachable ?? false,
+    throttle: inner.throttle,
     environment: inner.environment,
     timeout: inner.timeout,
     checkMode: inner.checkMode,

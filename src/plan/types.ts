@@ -46,6 +46,10 @@ export interface PlannedTask {
    */
   retry?: { until?: Condition[]; attempts: number; delayMs: number };
   ignoreErrors: boolean;
+  /** An unreachable host is counted ok and ignored, and goes on to the next task (which connects again). */
+  ignoreUnreachable: boolean;
+  /** At most this many hosts run the task at once (below --forks). */
+  throttle?: number;
   /** A failure here (not rescued) stops the play on every host (any_errors_fatal). */
   anyErrorsFatal: boolean;
   /** Exported to the module's commands (values templated per host). */
@@ -99,6 +103,8 @@ export interface PlannedPlay {
   maxFailPercentage?: number;
   become?: boolean;
   becomeUser?: string;
+  /** Handlers run on failed hosts too (force_handlers). */
+  forceHandlers: boolean;
   /** pre_tasks, roles + tasks, post_tasks: handlers are flushed after each section. */
   sections: PlanItem[][];
   handlers: PlannedTask[];

@@ -4,13 +4,17 @@ import { renderDeep } from '../vars/template.js';
 import type { HostState } from './host-state.js';
 import type { RunContext } from './run-context.js';
 import { loopItemVars } from '../plan/loop-control.js';
+import { applyMeta } from './meta.js';
 import { pause, runTask } from './task.js';
 
 /** A section's items in order: tasks, block/rescue/always, include loops. */
 export async function runItems(rc: RunContext, play: PlannedPlay, items: PlanItem[], hosts: HostState[]): Promise<void> {
   for (const item of items) {
     if (rc.halted) return;
-    if (item.kind === 'task') await runTask(rc, play, item, rc.active(hosts));
+    if (item.kind === 'task') {
+      const outcomes = await runTask(rc, play, item, rc.active(hosts));
+      if (item.module.name === 'meta') await applyMeta(rc, play, outcomes, hosts);
+    }
     else if (item.kind === 'include') await runIncludeLoop(rc, play, item, rc.active(hosts));
     else {
       const entered = rc.active(hosts);

@@ -96,6 +96,18 @@ export class ConnectionPool {
     return this.opts.wrap ? this.opts.wrap(c) : c;
   }
 
+  /** Closes the host's connection for good (not parked for a later run); the next get() opens a new one. */
+  async reset(host: string): Promise<void> {
+    const p = this.open.get(host);
+    this.open.delete(host);
+    await p?.then((c) => c.close({ drop: true })).catch(() => undefined);
+  }
+
+  /** Forgets a failed connection attempt, so the next task tries again (ignore_unreachable). */
+  forget(host: string): void {
+    this.open.delete(host);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();

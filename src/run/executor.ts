@@ -52,8 +52,9 @@ export class Executor {
 
   private async runPlay(play: PlannedPlay): Promise<void> {
     const { rc } = this;
+    for (const n of play.hosts) rc.host(n).ended = false;
     for (const batch of serialBatches(play.hosts, play.serial)) {
-      if (rc.halted) break;
+      if (rc.halted || rc.endedPlays.has(play)) break;
       const hosts = batch.map((n) => rc.host(n)).filter((h) => !h.unreachable);
       rc.limits.startBatch(rc.active(hosts));
       // Handshakes overlap instead of queueing behind the --forks workers; a failure is reported by the first task.
@@ -65,7 +66,7 @@ export class Executor {
         registerSection(order);
         await runItems(rc, play, section, hosts);
         await flushHandlers(rc, play, hosts);
-        if (rc.halted) break;
+        if (rc.halted || rc.endedPlays.has(play)) break;
       }
       rc.limits.endBatch(play);
       if (rc.limits.stopped) rc.opts.reporter.onEvent({ type: 'play_stopped', name: play.name, reason: rc.limits.stopped });

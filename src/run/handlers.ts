@@ -3,13 +3,19 @@ import type { HostState } from './host-state.js';
 import type { RunContext } from './run-context.js';
 import { runTask } from './task.js';
 
-/** Runs the handlers notified on the hosts, in the order they are defined; handlers may notify later ones. */
+/**
+ * Runs the handlers notified on the hosts, in the order they are defined; handlers may notify
+ * later ones. With force_handlers (play keyword or --force-handlers) they run on failed hosts
+ * too, and after a failure limit stopped the play; never after an interrupt.
+ */
 export async function flushHandlers(rc: RunContext, play: PlannedPlay, hosts: HostState[]): Promise<void> {
+  const force = play.forceHandlers || rc.opts.forceHandlers === true;
   for (let pass = 0; pass < 10; pass++) {
-    if (rc.halted) return; // a handler is a new task: none starts after an interrupt or a stop
+    if (force ? rc.aborted : rc.halted) return; // a handler is a new task: none starts after an interrupt or a stop
     let ran = false;
     for (const handler of play.handlers) {
-      const targets = rc.active(hosts).filter((h) => handler.listen.some((n) => h.notified.has(n)));
+      const eligible = force ? hosts.filter((h) => !h.unreachable && !h.ended) : rc.active(hosts);
+      const targets = eligible.filter((h) => handler.listen.some((n) => h.notified.has(n)));
       if (!targets.length) continue;
       ran = true;
       for (const h of targets) handler.listen.forEach((n) => h.notified.delete(n));

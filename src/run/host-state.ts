@@ -19,6 +19,8 @@ export interface HostState {
   /** How many blocks with a rescue it is inside now: a failure there is not final (fail-limits.ts). */
   rescueDepth: number;
   unreachable: boolean;
+  /** meta end_host/end_batch/end_play: out of this play (not failed); the next play has it again. */
+  ended: boolean;
   notified: Set<string>;
   stats: HostStats;
   /** The host state modules read (file states, sysctls, guards, ...), cached until a change. */

@@ -20,6 +20,8 @@ export interface RunOptions extends PoolOptions {
   /** -v count: debug tasks with a higher `verbosity` are skipped. */
   verbosity?: number;
   forks: number;
+  /** --force-handlers: notified handlers run on failed hosts too (a play's force_handlers does it for that play). */
+  forceHandlers?: boolean;
   extraVars: Vars;
   becomePassword?: string;
   /** --task-timeout: seconds any task may take on a host, unless it says `timeout` itself. */
@@ -93,6 +95,7 @@ export class RunContext {
         failed: false,
         rescueDepth: 0,
         unreachable: false,
+        ended: false,
         notified: new Set(),
         stats: emptyStats(),
         hostFacts: new HostFacts(() => this.pool.get(target)),
@@ -103,9 +106,12 @@ export class RunContext {
     return h;
   }
 
-  /** Hosts still in the play: not failed, not unreachable. */
+  /** Plays a `meta: end_play` ended: no later batch of them starts. */
+  readonly endedPlays = new Set<PlannedPlay>();
+
+  /** Hosts still in the play: not failed, not unreachable, not ended by meta. */
   active(hosts: HostState[]): HostState[] {
-    return hosts.filter((h) => !h.failed && !h.unreachable);
+    return hosts.filter((h) => !h.failed && !h.unreachable && !h.ended);
   }
 
   /**

@@ -19,25 +19,28 @@ function resultOf(e: unknown): ModuleResult {
   return { changed: false, failed: true, msg: e instanceof InputError ? e.located : (e as Error).message };
 }
 
-/** One task over the hosts of a play (at most --forks at once), reported as events. */
-export async function runTask(rc: RunContext, play: PlannedPlay, t: PlannedTask, hosts: HostState[]): Promise<void> {
-  if (!hosts.length) return;
+/** One task over the hosts of a play (at most --forks at once, or its throttle), reported as events; the outcomes by host. */
+export async function runTask(rc: RunContext, play: PlannedPlay, t: PlannedTask, hosts: HostState[]): Promise<Map<HostState, HostResult>> {
+  const outcomes = new Map<HostState, HostResult>();
+  if (!hosts.length) return outcomes;
   const { reporter } = rc.opts;
   const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
   const info = shownTask(rc, play, t, targets[0]!);
   reporter.onEvent({ type: 'task_start', task: info, hosts: targets.map((h) => h.name) });
-  await mapLimit(targets, rc.opts.forks, async (h) => {
+  await mapLimit(targets, Math.min(rc.opts.forks, t.throttle ?? Infinity), async (h) => {
     const started = Date.now();
     // An interrupted run waits for a running task only up to the grace period; closing the
     // connections afterwards ends what still runs on the host.
     const outcome = await Promise.race([runOnHost(rc, play, t, h), rc.giveUp.then(() => abandoned(rc, started))]);
     record(rc, t, h, outcome);
+    outcomes.set(h, outcome);
     // run_once: the result is every host's (Ansible sets the registered variable on all of them).
     if (t.runOnce && t.register) for (const other of hosts.slice(1)) rc.setRuntime(other, t.register, registered(outcome));
     reporter.onEvent({ type: 'host_result', task: info, host: h.name, outcome });
   });
   reporter.onEvent({ type: 'task_end', task: info });
   rc.limits.afterTask(play, t, targets);
+  return outcomes;
 }
 
 /**
@@ -63,8 +66,15 @@ function record(rc: RunContext, t: PlannedTask, h: HostState, o: HostResult): vo
   const s = h.stats;
   switch (o.status) {
     case 'unreachable':
-      s.unreachable++;
-      h.unreachable = true;
+      if (o.ignored) {
+        // ignore_unreachable: Ansible counts it ok and ignored; the next task tries to connect again.
+        s.ok++;
+        s.ignored++;
+        rc.pool.forget(h.target.host);
+      } else {
+        s.unreachable++;
+        h.unreachable = true;
+      }
       break;
     case 'failed':
       if (o.ignored) s.ignored++;
@@ -81,7 +91,7 @@ function record(rc: RunContext, t: PlannedTask, h: HostState, o: HostResult): vo
       s.ok++;
       break;
     default:
-      s.ok++;
+      if (o.result.meta === undefined) s.ok++; // a meta task is not counted, as in Ansible's recap
   }
   if (o.status === 'changed') t.notify.forEach((n) => h.notified.add(n));
   h.prefetchDue = o.status === 'ok' || o.status === 'skipped';
@@ -128,7 +138,7 @@ async function runOnHost(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: H
     const result: ModuleResult = { changed, failed: !!failed, msg: failed?.result.msg ?? (results.length ? undefined : 'empty loop') };
     return done(status, result, { items: results, ignored: !!failed && t.ignoreErrors, ...delegation(t, vars) });
   } catch (e) {
-    if (e instanceof UnreachableError) return done('unreachable', { changed: false, unreachable: true, msg: e.message });
+    if (e instanceof UnreachableError) return done('unreachable', { changed: false, unreachable: true, msg: e.message }, { ignored: t.ignoreUnreachable });
     return done('failed', resultOf(e), { ignored: t.ignoreErrors });
   }
 }
