@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ansible-core: the oracle that test/integration/expressions-oracle.test.ts compares fabric's expressions with.
-APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible-core)
+# ansible-core: the oracle that test/integration/expressions-oracle.test.ts compares fabric's expressions with;
+# sudo: what become runs (test/integration/cli-flags.test.ts becomes another user with -b).
+APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible-core sudo)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

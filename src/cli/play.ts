@@ -22,6 +22,14 @@ export interface PlayFlags {
   timeout: string;
   taskTimeout?: string;
   forceHandlers?: boolean;
+  startAtTask?: string;
+  step?: boolean;
+  retryFile?: boolean;
+  user?: string;
+  privateKey?: string;
+  become?: boolean;
+  becomeUser?: string;
+  becomePasswordFile?: string;
   acceptNewHostKeys?: boolean;
   askBecomePass?: boolean;
 }
@@ -70,7 +78,8 @@ function addRunOptions(cmd: Command): Command {
     .option('-l, --limit <pattern>', 'further limit hosts to this pattern')
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma separated, repeatable)', collect)
     .option('--skip-tags <tags>', 'skip tasks with these tags', collect)
-    .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a YAML/JSON mapping (repeatable)', collect);
+    .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a YAML/JSON mapping (repeatable)', collect)
+    .option('--start-at-task <name>', 'start at the first task with this name (or "role : name")');
 }
 
 export function registerPlayCommands(program: Command): void {
@@ -91,6 +100,13 @@ export function registerPlayCommands(program: Command): void {
     .option('-T, --timeout <seconds>', 'SSH connect timeout', '10')
     .option('--task-timeout <seconds>', 'fail a task that runs longer than this on a host (a task\'s own `timeout` wins)')
     .option('--force-handlers', 'run notified handlers even on hosts that failed')
+    .option('--step', 'confirm each task before it runs: (y)es, (n)o, (c)ontinue without asking')
+    .option('--retry-file', 'after a run with failed or unreachable hosts, write them to <playbook>.retry (for -l @file)')
+    .option('-u, --user <user>', 'SSH user where the inventory sets none (fabric_user wins)')
+    .option('--private-key <file>', 'SSH key where the inventory sets none (fabric_ssh_key wins)')
+    .option('-b, --become', 'become (sudo) where the play and inventory do not say otherwise')
+    .option('--become-user <user>', 'the user to become (default root)')
+    .option('--become-password-file <file>', 'read the sudo password from this file')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (changed keys are always refused)')
     .option('-K, --ask-become-pass', 'ask for the sudo password')
     .action(async (playbooks: string[], flags: PlayFlags) => {

@@ -12,6 +12,9 @@ import { forEachTask } from '../plan/walk.js';
 import { createReporter } from '../report/index.js';
 import { DEFAULT_INTERRUPT_GRACE_MS, Executor } from '../run/executor.js';
 import { parseExtraVars, resolvePlaybook, type PlayFlags } from './play.js';
+import { becomePasswordFrom, connectionDefaults, limitPattern, writeRetryFile } from './run-flags.js';
+import { startAtTask } from '../plan/start-at.js';
+import type { TaskInfo } from '../run/events.js';
 
 interface Loaded {
   plan: Plan;
@@ -21,16 +24,16 @@ interface Loaded {
 
 async function loadPlan(playbooks: string[], flags: PlayFlags): Promise<Loaded> {
   const files = playbooks.map(resolvePlaybook);
-  const inventory = loadInventory(flags.inventory, { playbookDirs: [...new Set(files.map((f) => dirname(resolve(f))))] });
+  const inventory = loadInventory(flags.inventory, { playbookDirs: [...new Set(files.map((f) => dirname(resolve(f))))], defaults: connectionDefaults(flags) });
   const extraVars = parseExtraVars(flags.extraVars);
   const plan = await buildPlan({
     playbooks: files,
     inventory,
-    limit: flags.limit,
+    limit: limitPattern(flags.limit),
     tags: { tags: splitTags(flags.tags), skipTags: splitTags(flags.skipTags) },
     extraVars,
   });
-  return { plan, inventory, extraVars };
+  return { plan: flags.startAtTask === undefined ? plan : startAtTask(plan, flags.startAtTask), inventory, extraVars };
 }
 
 function listPlan(plan: Plan, flags: PlayFlags): void {
@@ -52,6 +55,48 @@ function listPlan(plan: Plan, flags: PlayFlags): void {
     if (flags.listTags) out.push(`      TASK TAGS: [${[...tags].sort().join(', ')}]`);
   });
   process.stdout.write(out.join('\n') + '\n');
+}
+
+/** --step: asks before each task, as ansible-playbook does; `c` stops asking. Answers are read line by line (a pipe works too). */
+function stepper(): (task: TaskInfo) => Promise<boolean> {
+  let asking = true;
+  let rl: ReturnType<typeof createInterface> | undefined;
+  const lines: string[] = [];
+  const waiters: Array<(l: string | undefined) => void> = [];
+  let closed = false;
+  const next = () =>
+    new Promise<string | undefined>((res) => {
+      if (lines.length) res(lines.shift());
+      else if (closed) res(undefined);
+      else waiters.push(res);
+    });
+  return async (task) => {
+    if (!asking) return true;
+    if (!rl) {
+      rl = createInterface({ input: process.stdin, terminal: false });
+      rl.on('line', (l) => (waiters.length ? waiters.shift()!(l) : lines.push(l)));
+      rl.on('close', () => {
+        closed = true;
+        while (waiters.length) waiters.shift()!(undefined);
+      });
+    }
+    for (;;) {
+      process.stderr.write(`Perform task: TASK: ${task.name} (N)o/(y)es/(c)ontinue: `);
+      const a = (await next())?.trim().toLowerCase();
+      if (a === undefined) {
+        // stdin ended: no one can answer, so every remaining task is declined (the safe answer).
+        process.stderr.write('\n');
+        return false;
+      }
+      if (a === 'y' || a === 'yes') return true;
+      if (a === '' || a === 'n' || a === 'no') return false;
+      if (a === 'c' || a === 'continue') {
+        asking = false;
+        rl.close();
+        return true;
+      }
+    }
+  };
 }
 
 function askPassword(): Promise<string> {
@@ -116,7 +161,8 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
     listPlan(plan, flags);
     return EXIT.ok;
   }
-  const becomePassword = flags.askBecomePass ? await askPassword() : undefined;
+  if (flags.askBecomePass && flags.becomePasswordFile) throw new InputError('give -K/--ask-become-pass or --become-password-file, not both');
+  const becomePassword = flags.askBecomePass ? await askPassword() : flags.becomePasswordFile ? becomePasswordFrom(flags.becomePasswordFile) : undefined;
   const mode = flags.json ? 'json' : process.stdout.isTTY && !process.env.CI ? 'live' : 'plain';
   const reporter = await createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
   const abort = new AbortController();
@@ -143,6 +189,7 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
       becomePassword,
       taskTimeout,
       forceHandlers: !!flags.forceHandlers,
+      confirm: flags.step ? stepper() : undefined,
       connectTimeoutMs: timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
       signal: abort.signal,
@@ -153,6 +200,11 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
     const summary = await executor.run(plan);
     await reporter.close();
     clock.done();
+    if (flags.retryFile) {
+      const failed = Object.entries(summary.stats).filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h);
+      const path = writeRetryFile(playbooks[0]!, failed);
+      if (path) process.stderr.write(`to retry, use: --limit @${path}\n`);
+    }
     return summary.exitCode;
   } finally {
     process.off('SIGINT', onSigint);

@@ -28,6 +28,8 @@ export interface Inventory {
 export interface LoadOptions {
   /** Dirs whose group_vars/ and host_vars/ override the inventory's own (Ansible's playbook dir). */
   playbookDirs?: string[];
+  /** Below every inventory variable: the command line's -u, --private-key, -b, --become-user (as Ansible ranks them). */
+  defaults?: VarsLayer;
 }
 
 interface Merged {
@@ -51,6 +53,7 @@ export class LoadedInventory implements Inventory {
     readonly model: InventoryModel,
     private readonly groupFiles: Map<string, VarsLayer[]>,
     private readonly hostFiles: Map<string, VarsLayer[]>,
+    private readonly defaults: VarsLayer = { vars: {}, origins: {} },
   ) {
     this.hostNames = [...model.hosts.keys()];
     this.groupNames = [...model.groups.keys()];
@@ -128,6 +131,7 @@ export class LoadedInventory implements Inventory {
       const h = this.model.hosts.get(host);
       if (!h) throw new InputError(`unknown host '${host}'`);
       m = stack([
+        this.defaults,
         ...this.hostGroups(host).map((g) => this.groupVars(g)),
         { vars: h.vars, origins: h.varOrigins },
         ...(this.hostFiles.get(host) ?? []),
@@ -170,7 +174,7 @@ export function loadInventoryText(path: string, text: string, opts: LoadOptions 
   const groupFiles = loadVarsFiles(dirs, 'group_vars', model.groups.keys(), errors);
   const hostFiles = loadVarsFiles(dirs, 'host_vars', model.hosts.keys(), errors);
   errors.throwIfAny();
-  return new LoadedInventory(path, model, groupFiles, hostFiles);
+  return new LoadedInventory(path, model, groupFiles, hostFiles, opts.defaults);
 }
 
 export function loadInventory(path: string, opts: LoadOptions = {}): LoadedInventory {

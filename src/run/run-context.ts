@@ -2,7 +2,7 @@ import type { Inventory } from '../inventory/index.js';
 import type { Vars } from '../modules/types.js';
 import type { PlannedPlay, PlannedTask } from '../plan/types.js';
 import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
-import type { HostStats, Reporter } from './events.js';
+import type { HostStats, Reporter, TaskInfo } from './events.js';
 import { gatherFacts } from './facts.js';
 import { HostFacts } from './host-facts.js';
 import { FailLimits } from './fail-limits.js';
@@ -22,6 +22,8 @@ export interface RunOptions extends PoolOptions {
   forks: number;
   /** --force-handlers: notified handlers run on failed hosts too (a play's force_handlers does it for that play). */
   forceHandlers?: boolean;
+  /** --step: asked before each task; false skips it (it is not shown or counted). */
+  confirm?: (task: TaskInfo) => Promise<boolean>;
   extraVars: Vars;
   becomePassword?: string;
   /** --task-timeout: seconds any task may take on a host, unless it says `timeout` itself. */

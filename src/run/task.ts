@@ -26,6 +26,7 @@ export async function runTask(rc: RunContext, play: PlannedPlay, t: PlannedTask,
   const { reporter } = rc.opts;
   const targets = t.runOnce ? hosts.slice(0, 1) : hosts;
   const info = shownTask(rc, play, t, targets[0]!);
+  if (rc.opts.confirm && !(await rc.opts.confirm(info))) return outcomes;
   reporter.onEvent({ type: 'task_start', task: info, hosts: targets.map((h) => h.name) });
   await mapLimit(targets, Math.min(rc.opts.forks, t.throttle ?? Infinity), async (h) => {
     const started = Date.now();

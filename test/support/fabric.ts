@@ -12,13 +12,14 @@ export interface FabricRun {
 }
 
 /** Runs the real CLI (compiled dist/) as a user would; never through a shell. */
-export function runFabric(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<FabricRun> {
+export function runFabric(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<FabricRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FABRIC_BIN, ...args], {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, FABRIC_REQUIRE_PROXY: '1', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
