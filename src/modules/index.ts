@@ -9,6 +9,7 @@ import fail from './fail.js';
 import file from './file.js';
 import get_url from './get_url.js';
 import hostname from './hostname.js';
+import include_vars from './include_vars.js';
 import kubectl_apply from './kubectl_apply.js';
 import lineinfile from './lineinfile.js';
 import meta from './meta.js';
@@ -32,7 +33,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, get_url, hostname, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, route, service, set_fact, shell, stat, sysctl, template, wait_for };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, get_url, hostname, include_vars, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, route, service, set_fact, shell, stat, sysctl, template, wait_for };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {

@@ -9,6 +9,7 @@ export default defineModule<Vars>({
     for (const k of Object.keys(a))
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new InputError(`set_fact: '${k}' is not a valid variable name`);
   },
+  defines: (a) => Object.keys(a).filter((k) => k !== 'cacheable'),
   async run(a) {
     const { cacheable: _ignored, ...facts } = a; // facts live for this run only: nothing to cache
     return { changed: false, facts };

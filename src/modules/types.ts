@@ -41,7 +41,7 @@ export interface ModuleResult {
 /** Checks done before any host is touched (files exist, templates parse). */
 export interface StaticContext {
   /** Absolute path of a role/playbook file under files/ or templates/; throws InputError when missing. */
-  resolveFile(kind: 'files' | 'templates', src: string): string;
+  resolveFile(kind: 'files' | 'templates' | 'vars', src: string): string;
   /** Throws InputError when the Handlebars template text does not parse. */
   checkTemplate(text: string, where: string): void;
 }
@@ -95,6 +95,12 @@ export interface ModuleDef<A = Record<string, unknown>, F extends FactSpecs = Fa
    * (for a whole section ahead, merged, in one round trip), caches it and drops it on any change.
    */
   facts?(args: A, env: FactEnv): F;
+  /**
+   * The variables a task of this module sets on the host (set_fact, include_vars), for the static
+   * undefined-variable check; undefined when only the run can know them (a templated file name),
+   * which leaves undefined names to the run to report.
+   */
+  defines?(args: A, ctx: StaticContext): string[] | undefined;
   /** Facts in (typed values of what facts() declared), commands out through ctx.exec. */
   run(args: A, ctx: ModuleContext, facts: FactValues<F>): Promise<ModuleResult>;
 }

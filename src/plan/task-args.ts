@@ -23,7 +23,7 @@ export function taskStatics(baseDir: string, playbookDir: string, pos: SourcePos
     resolveFile(kind, src) {
       const candidates = src.startsWith('/') ? [src] : [...new Set([join(baseDir, kind, src), join(playbookDir, kind, src), resolve(baseDir, src)])];
       const found = candidates.find((c) => existsSync(c));
-      if (!found) throw new InputError(`${kind === 'templates' ? 'template' : 'file'} '${src}' not found (looked in ${candidates.map(displayPath).join(', ')})`, pos);
+      if (!found) throw new InputError(`${kind === 'templates' ? 'template' : kind === 'vars' ? 'vars file' : 'file'} '${src}' not found (looked in ${candidates.map(displayPath).join(', ')})`, pos);
       return found;
     },
     checkTemplate(text, where) {

@@ -70,14 +70,21 @@ function strings(v: unknown, out: string[]): string[] {
 export function checkUndefinedVariables(plan: Plan, inv: Inventory, extraVars: Vars): InputError[] {
   const helpers = new Set(templateHelperNames());
   const runtime = new Set<string>([...MAGIC_VARS, ...Object.keys(extraVars)]);
+  // A task that sets variables only the run can name (include_vars of a templated file): then no
+  // name can be called undefined before the run; the run names what is missing.
+  let unknowable = false;
   for (const play of plan.plays) {
     for (const section of [...play.sections, play.handlers]) {
       forEachTask(section, (t) => {
         if (t.register) runtime.add(t.register);
-        if (t.module.name === 'set_fact') Object.keys(t.args).forEach((k) => runtime.add(k));
+        if (!t.module.defines) return;
+        const names = t.module.defines(t.args, t.statics);
+        if (names) names.forEach((k) => runtime.add(k));
+        else unknowable = true;
       });
     }
   }
+  if (unknowable) return [];
   const errors: InputError[] = [];
   for (const play of plan.plays) {
     const hostKeys = play.hosts.map((h) => new Set(Object.keys(inv.hostVars(h))));

@@ -4,7 +4,8 @@ import type { FactEnv, ModuleDef, ModuleResult, Vars } from '../modules/types.js
 import type { PlannedPlay, PlannedTask } from '../plan/types.js';
 import { argErrors } from '../plan/task-args.js';
 import { evaluateAll } from '../vars/conditions.js';
-import { renderDeep } from '../vars/template.js';
+import { str } from '../vars/py.js';
+import { isTemplated, renderDeep } from '../vars/template.js';
 import type { FactRequest } from './host-facts.js';
 import type { HostState } from './host-state.js';
 import { factsRunAs, type Become } from './module-context.js';
@@ -89,6 +90,19 @@ function renderEnvironment(t: PlannedTask, vars: Vars): Record<string, string> {
   return out;
 }
 
+/**
+ * A template that made a number or boolean for an argument whose schema says text becomes text,
+ * written as Python writes it (`content: "{{ flag }}"` writes True), as Ansible's argument
+ * conversion does; a literal of the wrong type is still refused.
+ */
+function textWhereText(t: PlannedTask, args: Record<string, unknown>): void {
+  const props = (t.module.schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  for (const [k, v] of Object.entries(args)) {
+    const raw = t.args[k];
+    if (props[k]?.type === 'string' && (typeof v === 'number' || typeof v === 'boolean') && typeof raw === 'string' && isTemplated(raw)) args[k] = str(v);
+  }
+}
+
 /** The task's arguments rendered with vars; when templates made them, checked again as `check` checks them. */
 function renderArgs(t: PlannedTask, vars: Vars): Record<string, unknown> {
   let args: Record<string, unknown>;
@@ -98,6 +112,7 @@ function renderArgs(t: PlannedTask, vars: Vars): Record<string, unknown> {
     throw new TaskError(e instanceof InputError ? e.located : (e as Error).message);
   }
   if (t.argsTemplated) {
+    textWhereText(t, args);
     const errs = argErrors(t.module, args, t.argsSite, t.statics, true);
     if (errs.length) throw new TaskError(errs.map((e) => e.located).join('; '));
   }
