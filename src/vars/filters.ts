@@ -1,6 +1,7 @@
 /** Jinja's and Ansible's filters (`x | length`, `l | map(attribute='name') | join(',')`), by Ansible's rules. */
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { homedir } from 'node:os';
+import { encrypt as cryptHash } from 'unixcrypt';
 import { parseAllDocuments, parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import { quote } from '../quote.js';
 import { def, pyRegex, wantList, wantNumber, wantString, type Callable } from './callable.js';
@@ -205,6 +206,18 @@ function digest(algorithm: string, v: unknown): string {
   }
 }
 
+const CRYPT_SALT = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const CRYPT_IDS: Record<string, string> = { sha512: '6', sha512_crypt: '6', sha256: '5', sha256_crypt: '5' };
+
+/** Ansible's password_hash: crypt(3) SHA-512 or SHA-256 (unixcrypt), a random 16-character salt unless given. */
+function passwordHash(v: unknown, [type = 'sha512', salt, , rounds]: unknown[]): string {
+  const id = CRYPT_IDS[wantString(type, 'password_hash type')];
+  if (!id) throw new Error(`password_hash: unsupported hash type '${String(type)}' (fabric has sha512 and sha256)`);
+  const s = salt === undefined || salt === null ? Array.from({ length: 16 }, () => CRYPT_SALT[randomInt(CRYPT_SALT.length)]).join('') : wantString(salt, 'password_hash salt');
+  const r = rounds === undefined || rounds === null ? '' : `rounds=${wantNumber(rounds, 'password_hash rounds')}$`;
+  return cryptHash(str(v), `$${id}$${r}${s}`);
+}
+
 /** Python's os.path.basename/dirname (posix). */
 const basename = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 function dirname(p: string): string {
@@ -359,6 +372,7 @@ export const FILTERS: Record<string, Filter> = {
   checksum: f(0, 0, (v) => digest('sha1', v)),
   sha1: f(0, 0, (v) => digest('sha1', v)),
   md5: f(0, 0, (v) => digest('md5', v)),
+  password_hash: f(0, 4, passwordHash, { names: ['hashtype', 'salt', 'salt_size', 'rounds'] }),
   basename: f(0, 0, (v) => basename(wantString(v, 'basename'))),
   dirname: f(0, 0, (v) => dirname(wantString(v, 'dirname'))),
   expanduser: f(0, 0, (v) => wantString(v, 'expanduser').replace(/^~(?=\/|$)/, homedir())),

@@ -76,7 +76,7 @@ export const ORACLE_CASES: OracleCase[] = [
   // JSON and YAML
   ...ok('json_s | from_json', "(json_s | from_json).a[1]", 'd | to_json', 'deep | to_json', 'users | to_json', 'd | to_nice_json', 'd | to_nice_json(indent=2)', "'é' | to_json", "[1, 'x', none, true] | to_json", 'yaml_s | from_yaml', '(d | to_yaml) | from_yaml', '(users | to_nice_yaml) | from_yaml', "'- a\\n- b' | from_yaml"),
   // encodings, hashes, paths
-  ...ok("'hello' | b64encode", "'aGVsbG8=' | b64decode", "'hello' | hash('md5')", "'hello' | hash('sha256')", "'hello' | hash", "'hello' | checksum", "'hello' | sha1", "'hello' | md5", 'path | basename', 'path | dirname', "'/a/b/' | dirname", "'file' | dirname", "'/' | dirname", "'a b' | quote", "'simple' | quote", "'' | quote"),
+  ...ok("'hello' | b64encode", "'aGVsbG8=' | b64decode", "'hello' | hash('md5')", "'hello' | hash('sha256')", "'hello' | hash", "'hello' | checksum", "'hello' | sha1", "'hello' | md5", "'hello' | password_hash('sha512', 'mysalt')", "'hello' | password_hash('sha256', 'mysalt', rounds=10000)", "'hello' | password_hash('sha512') | length", 'path | basename', 'path | dirname', "'/a/b/' | dirname", "'file' | dirname", "'/' | dirname", "'a b' | quote", "'simple' | quote", "'' | quote"),
   // ternary, default, mandatory, type_debug
   ...ok("t | ternary('y', 'n')", "nil | ternary('y', 'n', 'none')", "no | ternary('y', 'n')", "undefined_x | default('dflt')", 'undefined_x | d(3)', "'' | default('e', true)", "'' | default('e')", "nil | default('x')", "undefined_x.y | default('deep')", "users[0].shell | default('/bin/sh')", 'n | mandatory', "1 | type_debug", "'x' | type_debug", "[] | type_debug", "{} | type_debug", "1.5 | type_debug", "true | type_debug"),
   // versions and parsing, as roles use them
