@@ -1,4 +1,5 @@
 /** What filters and tests are made of: argument rules (positional and keyword) and typed argument readers. */
+import { pyRegex } from './py-regex.js';
 import { typeName } from './values.js';
 
 export interface Callable<R> {
@@ -67,13 +68,11 @@ export function wantNumber(v: unknown, what: string): number {
   return v;
 }
 
-/** A Python regular expression as JavaScript takes it: (?P<name>…) and (?P=name) spelled the JavaScript way. */
-export function pyRegex(pattern: unknown, flags: { ignorecase?: unknown; multiline?: unknown; global?: boolean; anchored?: boolean } = {}): RegExp {
+/** A Python regular expression argument as JavaScript runs it; an invalid one is an error naming it. */
+export function regexArg(pattern: unknown, flags: { ignorecase?: unknown; multiline?: unknown; global?: boolean; anchored?: boolean } = {}): RegExp {
   const p = wantString(pattern, 'a regular expression');
-  const js = p.replace(/\(\?P<(\w+)>/g, '(?<$1>').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
-  const f = `${flags.global ? 'g' : ''}${flags.ignorecase === true ? 'i' : ''}${flags.multiline === true ? 'm' : ''}`;
   try {
-    return new RegExp(flags.anchored ? `^(?:${js})` : js, f);
+    return pyRegex(p, { ...flags, ignorecase: flags.ignorecase === true, multiline: flags.multiline === true }).re;
   } catch (e) {
     throw new Error(`invalid regular expression '${p}': ${(e as Error).message}`);
   }

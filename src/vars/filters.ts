@@ -4,8 +4,9 @@ import { homedir } from 'node:os';
 import { encrypt as cryptHash } from 'unixcrypt';
 import { parseAllDocuments, parse as yamlParse, stringify as yamlStringify } from 'yaml';
 import { quote } from '../quote.js';
-import { def, pyRegex, wantList, wantNumber, wantString, type Callable } from './callable.js';
+import { def, regexArg, wantList, wantNumber, wantString, type Callable } from './callable.js';
 import { jsonDumps, str } from './py.js';
+import { pySub } from './py-regex.js';
 import { TESTS } from './tests.js';
 import { compare, equals, getOwn, isPlainObject, truthy, typeName, Undef } from './values.js';
 
@@ -133,14 +134,9 @@ export function pySplit(s: string, sep: unknown, maxsplit: unknown = -1, fromRig
   return fromRight ? [all.slice(0, all.length - max).join(d), ...all.slice(all.length - max)] : [...all.slice(0, max), all.slice(max).join(d)];
 }
 
-/** A Python re.sub replacement (\1, \g<1>, \g<name>) in JavaScript's spelling ($1, $<name>). */
-function pyReplacement(r: string): string {
-  return r.replace(/\$/g, '$$$$').replace(/\\g<(\d+)>|\\g<(\w+)>|\\(\d+)|\\\\/g, (m, n1, name, n2) => (m === '\\\\' ? '\\' : n1 ?? n2 ? `$${n1 ?? n2}` : `$<${name}>`));
-}
-
 function regexSearch(v: unknown, args: unknown[], kw: Record<string, unknown>): unknown {
   const [re, ...groups] = args;
-  const m = pyRegex(re, { ignorecase: kw.ignorecase, multiline: kw.multiline }).exec(wantString(v, 'regex_search'));
+  const m = regexArg(re, { ignorecase: kw.ignorecase, multiline: kw.multiline }).exec(wantString(v, 'regex_search'));
   if (!m) return null;
   if (!groups.length) return m[0];
   return groups.map((g) => {
@@ -154,7 +150,7 @@ function regexSearch(v: unknown, args: unknown[], kw: Record<string, unknown>): 
 }
 
 function regexFindall(v: unknown, [re, multiline, ignorecase]: unknown[]): unknown[] {
-  const rx = pyRegex(re, { global: true, ignorecase, multiline });
+  const rx = regexArg(re, { global: true, ignorecase, multiline });
   return [...wantString(v, 'regex_findall').matchAll(rx)].map((m) => (m.length === 1 ? m[0] : m.length === 2 ? (m[1] ?? '') : m.slice(1).map((g) => g ?? '')));
 }
 
@@ -280,7 +276,7 @@ export const FILTERS: Record<string, Filter> = {
   regex_replace: f(
     0,
     4,
-    (v, [re = '', replacement = '', ignorecase, multiline]) => str(v).replace(pyRegex(re, { global: true, ignorecase, multiline }), pyReplacement(wantString(replacement, 'regex_replace replacement'))),
+    (v, [re = '', replacement = '', ignorecase, multiline]) => pySub(regexArg(re, { global: true, ignorecase, multiline }), wantString(replacement, 'regex_replace replacement'), str(v)).text,
     { names: ['pattern', 'replacement', 'ignorecase', 'multiline'] },
   ),
   regex_search: f(1, Infinity, regexSearch, { keywords: ['ignorecase', 'multiline'] }),

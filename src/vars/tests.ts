@@ -1,7 +1,7 @@
 /** Jinja's and Ansible's tests (`x is defined`, `r is failed`, `v is version('1.30', '>=')`). */
 import { existsSync, lstatSync, statSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { def, pyRegex, wantString, type Callable } from './callable.js';
+import { def, regexArg, wantString, type Callable } from './callable.js';
 import { str } from './py.js';
 import { compare, equals, isPlainObject, truthy, typeName, Undef } from './values.js';
 
@@ -103,9 +103,9 @@ export const TESTS: Record<string, Test> = {
   contains: t(1, 1, (v, [x]) => contains(v, x)),
   subset: t(1, 1, (v, [big]) => Array.isArray(v) && Array.isArray(big) && v.every((x) => contains(big, x))),
   superset: t(1, 1, (v, [small]) => Array.isArray(v) && Array.isArray(small) && small.every((x) => contains(v, x))),
-  match: t(1, 3, (v, [re, ignorecase, multiline]) => pyRegex(re, { anchored: true, ignorecase, multiline }).test(wantString(v, "'match'")), { names: ['pattern', 'ignorecase', 'multiline'] }),
-  search: t(1, 3, (v, [re, ignorecase, multiline]) => pyRegex(re, { ignorecase, multiline }).test(wantString(v, "'search'")), { names: ['pattern', 'ignorecase', 'multiline'] }),
-  regex: t(1, 4, (v, [re, ignorecase, multiline, type = 'search']) => pyRegex(re, { anchored: type === 'match', ignorecase, multiline }).test(wantString(v, "'regex'")), { names: ['pattern', 'ignorecase', 'multiline', 'match_type'] }),
+  match: t(1, 3, (v, [re, ignorecase, multiline]) => regexArg(re, { anchored: true, ignorecase, multiline }).test(wantString(v, "'match'")), { names: ['pattern', 'ignorecase', 'multiline'] }),
+  search: t(1, 3, (v, [re, ignorecase, multiline]) => regexArg(re, { ignorecase, multiline }).test(wantString(v, "'search'")), { names: ['pattern', 'ignorecase', 'multiline'] }),
+  regex: t(1, 4, (v, [re, ignorecase, multiline, type = 'search']) => regexArg(re, { anchored: type === 'match', ignorecase, multiline }).test(wantString(v, "'regex'")), { names: ['pattern', 'ignorecase', 'multiline', 'match_type'] }),
   version: t(
     1,
     3,

@@ -3,6 +3,9 @@
  * lib/ansible/modules/{lineinfile,blockinfile}.py step by step, so results match Ansible's.
  * The module fetches the text in its probe and writes back only when the result differs.
  */
+import { expandTemplate, pyRegex, type PyRegex } from '../../vars/py-regex.js';
+
+export { expandTemplate, pyRegex };
 
 /** Python's readlines(): lines split after each \n, ends kept. */
 export function readLines(text: string): string[] {
@@ -22,41 +25,6 @@ export function splitLinesKeepEnds(text: string): string[] {
 }
 
 const stripEol = (l: string) => l.replace(/[\r\n]+$/, '');
-
-export interface PyRegex {
-  re: RegExp;
-  multiline: boolean;
-}
-
-/**
- * A Python `re` pattern as a JS RegExp: named groups `(?P<n>…)`, `(?P=n)`, `\A`, `\Z` and
- * leading inline flags `(?im)` are translated; the rest of the syntax is shared.
- */
-export function pyRegex(pattern: string): PyRegex {
-  let p = pattern;
-  let flags = '';
-  const inline = /^\(\?([aiLmsux]+)\)/.exec(p);
-  if (inline) {
-    p = p.slice(inline[0].length);
-    for (const f of inline[1]!) if ('ims'.includes(f) && !flags.includes(f)) flags += f;
-  }
-  p = p
-    .replace(/\(\?P<([A-Za-z_]\w*)>/g, '(?<$1>')
-    .replace(/\(\?P=([A-Za-z_]\w*)\)/g, '\\k<$1>')
-    .replace(/\\A/g, '^')
-    .replace(/\\Z/g, '$(?![\\s\\S])');
-  return { re: new RegExp(p, flags), multiline: flags.includes('m') };
-}
-
-/** Python's match.expand(template): \1, \g<1>, \g<name> and the usual escapes. */
-export function expandTemplate(template: string, m: RegExpExecArray): string {
-  return template.replace(/\\(?:g<([^>]+)>|(\d{1,2})|([ntr\\]))/g, (_all, g: string | undefined, d: string | undefined, esc: string | undefined) => {
-    if (esc) return esc === 'n' ? '\n' : esc === 't' ? '\t' : esc === 'r' ? '\r' : '\\';
-    const key = g ?? d!;
-    const v = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
-    return v ?? '';
-  });
-}
 
 /** Python's `re.search` on a line read with its end: `$` also matches before a final \n. */
 function searchLine(re: RegExp, line: string): RegExpExecArray | null {
