@@ -24,8 +24,9 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // ssh2 loads native addons when present; ajv only compiles a schema the build did not know.
-  external: ['ssh2', 'cpu-features', 'ajv'],
+  // ssh2 loads native addons when present; ajv only compiles a schema the build did not know;
+  // esbuild only compiles a TypeScript library module.
+  external: ['ssh2', 'cpu-features', 'ajv', 'esbuild'],
   // The CommonJS packages bundled in (yaml, commander, handlebars) call require for Node's own modules.
   banner: { js: "import { createRequire as __fabricRequire } from 'node:module'; const require = __fabricRequire(import.meta.url);" },
   logLevel: 'warning',

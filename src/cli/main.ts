@@ -20,6 +20,7 @@ const REGISTRARS = {
   inventory: async (p: Command) => (await import('./inventory.js')).registerInventoryCommands(p),
   lab: async (p: Command) => (await import('./lab.js')).registerLabCommands(p),
   disconnect: async (p: Command) => (await import('./disconnect.js')).registerDisconnectCommand(p),
+  modules: async (p: Command) => (await import('./modules.js')).registerModulesCommand(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
@@ -27,6 +28,7 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['inventory', 'inventory'],
   ['lab', 'lab'],
   ['disconnect', 'disconnect'],
+  ['modules', 'modules'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {

@@ -26,7 +26,7 @@ import wait_for from './wait_for.js';
 import type { ModuleDef } from './types.js';
 
 /** Collection prefixes Ansible users write; `ansible.builtin.copy` is `copy`. */
-const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'ansible.legacy.'];
+const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'ansible.legacy.', 'kubernetes.core.'];
 
 /**
  * Every module, by the name tasks use: one file per module in this folder, listed here
@@ -40,10 +40,11 @@ export function moduleNames(): string[] {
   return NAMES;
 }
 
-export function canonicalModuleName(key: string): string | undefined {
+/** The module a task key names (`ansible.builtin.copy` is `copy`), among `known` (built-ins and the playbook's library). */
+export function canonicalModuleName(key: string, known: { has(name: string): boolean } = new Set(NAMES)): string | undefined {
   let name = key;
   for (const p of PREFIXES) if (name.startsWith(p)) name = name.slice(p.length);
-  return moduleNames().includes(name) ? name : undefined;
+  return known.has(name) ? name : undefined;
 }
 
 /** The module called name (a name moduleNames() lists). */

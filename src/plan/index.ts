@@ -6,7 +6,8 @@ import { readYamlFile, type YamlFile } from '../load/yaml.js';
 import { loadModule, moduleNames } from '../modules/index.js';
 import type { ModuleDef, Vars } from '../modules/types.js';
 import { compileCondition, type Condition } from '../vars/conditions.js';
-import { loadRole } from './roles.js';
+import { libraryDirs, loadLibraries, type LibraryModule } from '../modules/library.js';
+import { loadRole, roleSearchPath } from './roles.js';
 import { PLAYBOOK_SCHEMA } from './schema.js';
 import { selectedByTags, type TagFilter } from './tags.js';
 import { expandRole, expandTaskList, type ExpandSink, type Scope } from './tasks.js';
@@ -23,10 +24,19 @@ export interface PlanOptions {
   extraVars: Vars;
 }
 
-async function allModules(): Promise<Map<string, ModuleDef<any>>> {
+/** The modules of the playbooks' library/ folders, and of the roles they can use. */
+export function libraryModulesFor(playbooks: string[]): Promise<LibraryModule[]> {
+  const dirs = [...new Set(playbooks.map((p) => dirname(resolve(p))))];
+  return loadLibraries(libraryDirs(dirs, dirs.flatMap(roleSearchPath)), new Set(moduleNames()));
+}
+
+/** The built-in modules and the library ones. */
+async function allModules(playbooks: string[]): Promise<Map<string, ModuleDef<any>>> {
   const names = moduleNames();
   const defs = await Promise.all(names.map((n) => loadModule(n)));
-  return new Map(names.map((n, i) => [n, defs[i]!]));
+  const modules = new Map(names.map((n, i) => [n, defs[i]!]));
+  for (const m of await libraryModulesFor(playbooks)) modules.set(m.def.name, m.def);
+  return modules;
 }
 
 /** Drops tasks the tag filter does not select, and blocks left empty. */
@@ -185,7 +195,7 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
 export async function buildPlan(opts: PlanOptions): Promise<Plan> {
   const errors = new ErrorList();
   let id = 0;
-  const sink: ExpandSink = { errors, modules: await allModules(), roleHandlers: new Map(), nextId: () => ++id };
+  const sink: ExpandSink = { errors, modules: await allModules(opts.playbooks), roleHandlers: new Map(), nextId: () => ++id };
   const plays: PlannedPlay[] = [];
   const none: Imported = { tags: [], vars: {}, when: [], stack: [] };
   for (const pb of opts.playbooks) {

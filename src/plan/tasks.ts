@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { ErrorList, InputError, type SourcePos } from '../errors.js';
 import { didYouMean, schemaErrors, type Locator } from '../load/schema.js';
 import { displayPath, readYamlFile, type YamlFile } from '../load/yaml.js';
-import { canonicalModuleName, moduleNames } from '../modules/index.js';
+import { canonicalModuleName } from '../modules/index.js';
 import type { ModuleDef, Vars } from '../modules/types.js';
 import { compileCondition, type Condition } from '../vars/conditions.js';
 import { checkTemplate, isTemplated, templateHelperNames } from '../vars/template.js';
@@ -234,10 +234,10 @@ export function expandRole(role: LoadedRole, scope: Scope, sink: ExpandSink, pos
 function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, sink: ExpandSink): PlannedTask {
   const extra = Object.keys(raw).filter((k) => !TASK_KEYWORD_NAMES.has(k));
   if (extra.length === 0) throw new InputError('task has no module (expected one of the modules as a key, e.g. `command:`)', pos);
-  const unknown = extra.filter((k) => !canonicalModuleName(k));
+  const unknown = extra.filter((k) => !canonicalModuleName(k, sink.modules));
   if (unknown.length || extra.length > 1) {
     const k = unknown[0] ?? extra[1]!;
-    const guess = didYouMean(k, [...moduleNames(), ...TASK_KEYWORD_NAMES]);
+    const guess = didYouMean(k, [...sink.modules.keys(), ...TASK_KEYWORD_NAMES]);
     throw new InputError(
       unknown.length ? `unknown module or task keyword '${k}'` : `task has more than one module: ${extra.join(', ')}`,
       scope.file.keyPosAt([...scope.path, k]),
@@ -245,7 +245,7 @@ function planTask(raw: Record<string, unknown>, scope: Scope, pos: SourcePos, si
     );
   }
   const key = extra[0]!;
-  const moduleName = canonicalModuleName(key)!;
+  const moduleName = canonicalModuleName(key, sink.modules)!;
   const def = sink.modules.get(moduleName);
   if (!def) throw new Error(`module ${moduleName} was not preloaded`);
   checkKeywords(raw, scope, [key], 'task');
