@@ -9,12 +9,14 @@ import fail from './fail.js';
 import file from './file.js';
 import get_url from './get_url.js';
 import hostname from './hostname.js';
+import ini_file from './ini_file.js';
 import include_vars from './include_vars.js';
 import kubectl_apply from './kubectl_apply.js';
 import lineinfile from './lineinfile.js';
 import meta from './meta.js';
 import modprobe from './modprobe.js';
 import packageModule from './package.js';
+import replace from './replace.js';
 import route from './route.js';
 import service from './service.js';
 import set_fact from './set_fact.js';
@@ -33,7 +35,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, get_url, hostname, include_vars, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, route, service, set_fact, shell, stat, sysctl, template, wait_for };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, replace, route, service, set_fact, shell, stat, sysctl, template, wait_for };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {

@@ -12,6 +12,10 @@ export interface PyRegexFlags {
   global?: boolean;
   /** Only at the start (re.match). */
   anchored?: boolean;
+  /** `.` matches a newline too (re.DOTALL). */
+  dotall?: boolean;
+  /** Match indices (for a named group's start and end). */
+  indices?: boolean;
 }
 
 /**
@@ -20,7 +24,7 @@ export interface PyRegexFlags {
  */
 export function pyRegex(pattern: string, o: PyRegexFlags = {}): PyRegex {
   let p = pattern;
-  let flags = `${o.global ? 'g' : ''}${o.ignorecase ? 'i' : ''}${o.multiline ? 'm' : ''}`;
+  let flags = `${o.global ? 'g' : ''}${o.ignorecase ? 'i' : ''}${o.multiline ? 'm' : ''}${o.dotall ? 's' : ''}${o.indices ? 'd' : ''}`;
   const inline = /^\(\?([aiLmsux]+)\)/.exec(p);
   if (inline) {
     p = p.slice(inline[0].length);
