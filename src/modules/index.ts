@@ -6,6 +6,7 @@ import command from './command.js';
 import copy from './copy.js';
 import debug from './debug.js';
 import fail from './fail.js';
+import fetch from './fetch.js';
 import file from './file.js';
 import get_url from './get_url.js';
 import hostname from './hostname.js';
@@ -16,11 +17,14 @@ import lineinfile from './lineinfile.js';
 import meta from './meta.js';
 import modprobe from './modprobe.js';
 import packageModule from './package.js';
+import ping from './ping.js';
+import raw from './raw.js';
 import replace from './replace.js';
 import route from './route.js';
 import service from './service.js';
 import set_fact from './set_fact.js';
 import shell from './shell.js';
+import slurp from './slurp.js';
 import stat from './stat.js';
 import sysctl from './sysctl.js';
 import template from './template.js';
@@ -35,7 +39,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, replace, route, service, set_fact, shell, stat, sysctl, template, wait_for };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, fetch, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, replace, route, service, set_fact, shell, slurp, stat, sysctl, template, wait_for };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { Inventory } from '../inventory/index.js';
 import type { Vars } from '../modules/types.js';
 import type { PlannedPlay, PlannedTask } from '../plan/types.js';
@@ -137,7 +138,7 @@ export class RunContext {
         hostvars: this.hostvars,
         play_hosts: play.hosts,
         check_mode: this.opts.check,
-        playbook_dir: play.pos.file,
+        playbook_dir: dirname(play.pos.file),
         role_path: t.role?.dir,
         ...(h.facts ? { facts: h.facts } : {}),
       },

@@ -78,8 +78,11 @@ function record(rc: RunContext, t: PlannedTask, h: HostState, o: HostResult): vo
       }
       break;
     case 'failed':
-      if (o.ignored) s.ignored++;
-      else {
+      if (o.ignored) {
+        // Ansible's recap counts an ignored failure as ok and ignored.
+        s.ok++;
+        s.ignored++;
+      } else {
         s.failed++;
         h.failed = true;
       }
