@@ -23,6 +23,7 @@ import replace from './replace.js';
 import route from './route.js';
 import service from './service.js';
 import set_fact from './set_fact.js';
+import setup from './setup.js';
 import shell from './shell.js';
 import slurp from './slurp.js';
 import stat from './stat.js';
@@ -39,7 +40,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, fetch, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, replace, route, service, set_fact, shell, slurp, stat, sysctl, template, wait_for };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, fetch, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, wait_for };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {

@@ -6,7 +6,7 @@ import { readYamlFile, type YamlFile } from '../load/yaml.js';
 import { loadModule, moduleNames } from '../modules/index.js';
 import type { ModuleDef, Vars } from '../modules/types.js';
 import { compileCondition, type Condition } from '../vars/conditions.js';
-import { libraryDirs, loadLibraries, type LibraryModule } from '../modules/library.js';
+import { libraryDirs, loadLibraries, type LibraryModule } from '../library/load.js';
 import { loadRole, roleSearchPath } from './roles.js';
 import { PLAYBOOK_SCHEMA } from './schema.js';
 import { selectedByTags, type TagFilter } from './tags.js';

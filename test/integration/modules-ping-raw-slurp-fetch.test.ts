@@ -55,6 +55,22 @@ describe('ping and raw', () => {
   });
 });
 
+describe('setup', () => {
+  it('reads the facts as a task (gather_facts: false), for the tasks after it; filter keeps what its globs match', async () => {
+    const r = await pd.play(`
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - setup:
+    - assert: {that: ["facts.kernel is defined", "facts.os_family in ['Debian', 'RedHat', 'Darwin']"]}
+    - setup: {filter: 'kern*'}
+      register: some
+    - assert: {that: ["some.ansible_facts | list == ['kernel']", "facts | list == ['kernel']"]}
+`);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+});
+
 describe('slurp and fetch', () => {
   it("slurp registers the file's content as base64", async () => {
     const r = await pd.play(`

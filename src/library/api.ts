@@ -5,10 +5,10 @@
  */
 import { InputError } from '../errors.js';
 import { quote, shellJoin } from '../quote.js';
-import { writeFileAtomic } from './lib/atomic.js';
-import { defineFact, existsFact, fileFact, sysctlFact } from './lib/facts.js';
+import { writeFileAtomic } from '../modules/lib/atomic.js';
+import { defineFact, existsFact, fileFact, sysctlFact } from '../modules/lib/facts.js';
 import { isTemplated } from '../vars/template.js';
-import { defineModule } from './types.js';
+import { defineModule } from '../modules/types.js';
 
 /** validate() runs before the run with `{{ }}` values as written, and again once they are rendered: isTemplated tells which. */
 export const LIBRARY_API = { defineModule, defineFact, fileFact, sysctlFact, existsFact, quote, shellJoin, writeFileAtomic, isTemplated, InputError };

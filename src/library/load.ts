@@ -9,8 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { compileSchema } from '../load/schema.js';
 import { displayPath } from '../load/yaml.js';
-import { LIBRARY_API } from './library-api.js';
-import type { ModuleDef } from './types.js';
+import { LIBRARY_API } from './api.js';
+import type { ModuleDef } from '../modules/types.js';
 
 const EXTENSIONS = ['.js', '.mjs', '.ts'];
 
