@@ -3,9 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ansible-core: the oracle that test/integration/expressions-oracle.test.ts compares fabric's expressions with;
+# ansible: the oracle the *-oracle tests compare fabric's expressions and file edits with; Debian's
+# `ansible` (not just ansible-core) because their reports come through ansible.posix's json callback;
 # sudo: what become runs (test/integration/cli-flags.test.ts becomes another user with -b).
-APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible-core sudo)
+APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible sudo)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -28,7 +28,9 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('labSkipReason', reason);
     return;
   }
-  const opts = { repoRoot: REPO };
+  // FABRIC_TEST_LAB runs the suite on a lab of that name (its own namespaces), so two checkouts can
+  // test at once; the seed's tests use inventory/lab.yml and so need the default lab.
+  const opts = { repoRoot: REPO, ...(process.env.FABRIC_TEST_LAB ? { name: process.env.FABRIC_TEST_LAB } : {}) };
   let lab: LabInfo;
   try {
     lab = await labUp(opts);
