@@ -10,14 +10,15 @@ import { nsName, type LabHostSpec, type Topology } from './topology.js';
 
 /**
  * Starts every host: the supervisor nsenters each host's netns and unshares fresh mount/PID/UTS
- * namespaces whose PID 1 runs stage 1. Detached, so the lab outlives the command that brought it up.
+ * namespaces whose PID 1 runs stage 1 (again at each reboot). Detached, so the lab outlives the command that brought it up.
  */
 export async function startHosts(p: LabPaths, t: Topology): Promise<void> {
   await writeFile(p.supervisor, SUPERVISOR, { mode: 0o755 });
   const log = openSync(join(p.dir, 'supervisor.log'), 'a');
   try {
     const args = t.hosts.flatMap((h) => [h.name, p.hostDir(h.name), nsName(t, h.name)]);
-    const child = spawn('/bin/bash', [p.supervisor, p.stage1, p.pidsFile, ...args], {
+    // unshare execs the supervisor in a mount namespace of its own (it keeps the hosts' disks there).
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', '/bin/bash', p.supervisor, p.stage1, p.pidsFile, ...args], {
       detached: true,
       stdio: ['ignore', log, log],
       env: {

@@ -19,6 +19,7 @@ import modprobe from './modprobe.js';
 import packageModule from './package.js';
 import ping from './ping.js';
 import raw from './raw.js';
+import reboot from './reboot.js';
 import replace from './replace.js';
 import route from './route.js';
 import service from './service.js';
@@ -30,6 +31,7 @@ import stat from './stat.js';
 import sysctl from './sysctl.js';
 import template from './template.js';
 import wait_for from './wait_for.js';
+import wait_for_connection from './wait_for_connection.js';
 import type { ModuleDef } from './types.js';
 
 /** Collection prefixes Ansible users write; `ansible.builtin.copy` is `copy`. */
@@ -40,7 +42,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, fetch, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, wait_for };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, fetch, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, reboot, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, wait_for, wait_for_connection };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {

@@ -67,6 +67,12 @@ export interface ModuleContext extends StaticContext {
   render(text: string, where: string): string;
   /** Evaluates a bare condition expression (assert's `that`). */
   evaluate(expr: string): unknown;
+  /**
+   * Opens the host's connection if it is not open (fresh: closes it and opens a new one, as after
+   * a reboot), for reboot and wait_for_connection; throws UnreachableError while the host does
+   * not answer. Drops the host's facts.
+   */
+  connect(opts?: { connectTimeoutMs?: number; fresh?: boolean }): Promise<void>;
 }
 
 /** What a module's fact declaration may depend on besides its arguments. */
@@ -88,6 +94,11 @@ export interface ModuleDef<A = Record<string, unknown>, F extends FactSpecs = Fa
    * the task says `changed_when: false` or `check_mode: false`.
    */
   arbitraryCommand?: boolean;
+  /**
+   * The engine does not open the host's connection before the module runs: the module waits for
+   * it with ctx.connect() (wait_for_connection, the first task on a host still booting).
+   */
+  waitsForConnection?: boolean;
   /** Extra static checks beyond the schema (src files exist, template parses, argument combos). */
   validate?(args: A, ctx: StaticContext): void;
   /**

@@ -58,7 +58,30 @@ export class ConnectionPool {
     return p;
   }
 
-  private async connect(t: HostTarget): Promise<Connection> {
+  /**
+   * The host's connection, opened now if it is not open or its last attempt failed (fresh: the
+   * open one is closed first, as after a reboot). A failed attempt is not remembered, so the
+   * caller may try again (reboot, wait_for_connection).
+   */
+  async reopen(t: HostTarget, o: { connectTimeoutMs?: number; fresh?: boolean } = {}): Promise<Connection> {
+    if (o.fresh) await this.reset(t.host);
+    const open = this.open.get(t.host);
+    if (open) {
+      const c = await open.catch(() => undefined);
+      if (c) return c;
+      if (this.open.get(t.host) === open) this.open.delete(t.host);
+    }
+    const p = this.connect(t, o.connectTimeoutMs);
+    this.open.set(t.host, p);
+    try {
+      return await p;
+    } catch (e) {
+      if (this.open.get(t.host) === p) this.open.delete(t.host);
+      throw e;
+    }
+  }
+
+  private async connect(t: HostTarget, connectTimeoutMs = this.opts.connectTimeoutMs): Promise<Connection> {
     if (t.connection === 'local') return this.wrapped(new LocalConnection(t.host));
     if (process.env.FABRIC_REQUIRE_PROXY === '1' && !t.proxyCommand && !/^(127\.|localhost$|::1$)/.test(t.address)) {
       // Test safety net: only loopback and lab (proxied) hosts may be contacted.
@@ -76,7 +99,7 @@ export class ConnectionPool {
       agent: keyFile ? undefined : process.env.SSH_AUTH_SOCK,
       knownHostsFile: resolve(t.knownHostsFile),
       acceptNewHostKeys: this.opts.acceptNewHostKeys,
-      connectTimeoutMs: this.opts.connectTimeoutMs,
+      connectTimeoutMs,
       proxyCommand: t.proxyCommand,
       cwd: t.proxyCommand ? process.cwd() : undefined,
     };

@@ -31,6 +31,8 @@ export interface ContextDeps {
   environment?: Record<string, string>;
   /** The attempt's time limit, ms: every exec gets what is left of it. */
   timeoutMs?: number;
+  /** Opens (fresh: reopens) the connection the module reaches. */
+  connect(opts: { connectTimeoutMs?: number; fresh?: boolean }): Promise<Connection>;
 }
 
 /** The task ran out of its `timeout`: its command was stopped on the host. */
@@ -57,7 +59,8 @@ export function factsRunAs(become: Become | undefined, loginUser: string): FactR
 /** The real ModuleContext: modules reach the host only through this. */
 export function createModuleContext(d: ContextDeps): ModuleContext {
   const runAs = factsRunAs(d.become, d.loginUser);
-  const run = (script: string, opts?: ExecOptions): Promise<ExecResult> => d.conn.exec(runAs ? runAs.wrap(script) : script, opts);
+  let conn = d.conn;
+  const run = (script: string, opts?: ExecOptions): Promise<ExecResult> => conn.exec(runAs ? runAs.wrap(script) : script, opts);
   const deadline = d.timeoutMs === undefined ? undefined : Date.now() + d.timeoutMs;
   const timedOut = () => new TaskTimeout(`the task did not finish within its timeout of ${d.timeoutMs! / 1000} s and was stopped on the host`);
   // Every exec a module sends may change the host: the host's facts are dropped around it.
@@ -82,13 +85,17 @@ export function createModuleContext(d: ContextDeps): ModuleContext {
     },
     upload(content: Buffer, remotePath: string) {
       return d.hostFacts.changes(async () => {
-        if (!runAs) return d.conn.upload(content, remotePath);
+        if (!runAs) return conn.upload(content, remotePath);
         // SFTP runs as the login user: stage in /tmp, then move into place as the become user.
         const staged = `/tmp/.fabric-up-${randomBytes(6).toString('hex')}`;
-        await d.conn.upload(content, staged);
+        await conn.upload(content, staged);
         const r = await run(`mv -f -- ${quote(staged)} ${quote(remotePath)}`);
         if (r.rc !== 0) throw new Error(`cannot place ${remotePath}: ${r.stderr.trim()}`);
       });
+    },
+    async connect(opts = {}) {
+      d.hostFacts.drop();
+      conn = await d.connect(opts);
     },
     facts: d.facts,
     render: d.render,

@@ -228,10 +228,19 @@ const controllerOnly = (module: string): Connection => ({
   close: async () => undefined,
 });
 
+/** The connection of a module that opens it itself (waitsForConnection), until it does. */
+const notConnected = (host: string): Connection => ({
+  host,
+  stats: { execs: 0, uploads: 0 },
+  exec: () => Promise.reject(new UnreachableError(host, 'not connected yet: the module must call ctx.connect()')),
+  upload: () => Promise.reject(new UnreachableError(host, 'not connected yet: the module must call ctx.connect()')),
+  close: async () => undefined,
+});
+
 /** The module with its facts (from the delegate's cache, or one round trip) and its context. */
 async function runModule(rc: RunContext, t: PlannedTask, h: HostState, vars: Vars, p: ReadyTask): Promise<ModuleResult> {
   const { delegate } = p;
-  const conn = t.module.controllerOnly ? controllerOnly(t.info.module) : await rc.pool.get(delegate.target);
+  const conn = t.module.controllerOnly ? controllerOnly(t.info.module) : t.module.waitsForConnection ? notConnected(delegate.target.host) : await rc.pool.get(delegate.target);
   const facts = await delegate.hostFacts.named(p.factNames, p.requests);
   const ctx = createModuleContext({
     host: h.name,
@@ -252,6 +261,7 @@ async function runModule(rc: RunContext, t: PlannedTask, h: HostState, vars: Var
     render: (text, where) => renderText(text, vars, { file: where, line: 1, col: 1 }),
     evaluate: (expr) => compileCondition(expr, t.pos).evaluate(vars),
     statics: t.statics,
+    connect: (o) => (t.module.controllerOnly ? Promise.reject(new Error(`${t.info.module} runs on the controller only`)) : rc.pool.reopen(delegate.target, o)),
   });
   return t.module.run(p.args, ctx, facts);
 }

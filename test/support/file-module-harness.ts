@@ -41,6 +41,7 @@ export function moduleContext(conn: Connection, o: HarnessOptions = {}, hostFact
       throw new Error('evaluate is not used by file modules');
     },
     statics: staticContext(o.roleDir),
+    connect: async () => conn, // one connection, never reopened
   });
 }
 

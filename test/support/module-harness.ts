@@ -48,6 +48,7 @@ export function moduleCtx(conn: Connection, o: HarnessOpts = {}, hostFacts = new
       },
       checkTemplate: () => undefined,
     },
+    connect: async () => conn, // one connection, never reopened
   });
 }
 
