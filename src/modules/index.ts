@@ -1,6 +1,7 @@
 import apt from './apt.js';
 import apt_repository from './apt_repository.js';
 import assert from './assert.js';
+import authorized_key from './authorized_key.js';
 import blockinfile from './blockinfile.js';
 import command from './command.js';
 import copy from './copy.js';
@@ -9,6 +10,7 @@ import fail from './fail.js';
 import fetch from './fetch.js';
 import file from './file.js';
 import get_url from './get_url.js';
+import group from './group.js';
 import hostname from './hostname.js';
 import ini_file from './ini_file.js';
 import include_vars from './include_vars.js';
@@ -30,6 +32,7 @@ import slurp from './slurp.js';
 import stat from './stat.js';
 import sysctl from './sysctl.js';
 import template from './template.js';
+import user from './user.js';
 import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
 import type { ModuleDef } from './types.js';
@@ -42,7 +45,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, blockinfile, command, copy, debug, fail, fetch, file, get_url, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, reboot, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, wait_for, wait_for_connection };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, authorized_key, blockinfile, command, copy, debug, fail, fetch, file, get_url, group, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, reboot, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, user, wait_for, wait_for_connection };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {
