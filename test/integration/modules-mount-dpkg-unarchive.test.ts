@@ -310,10 +310,12 @@ describe('fstab edits are byte for byte those of ansible.posix.mount', () => {
     { start: `/dev/sda2 none swap sw 0 0\n`, args: { path: 'none', src: '/dev/sda3', fstype: 'swap', opts: 'sw', state: 'present' } },
     { start: `/dev/sda2 none swap sw 0 0\n`, args: { path: `${gone}/nothing`, state: 'absent' } },
   ];
-  const root = mkdtempSync(join(tmpdir(), 'fabric-fstab-oracle-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  // Made in the test, not at collection: a filtered run that skips it leaves nothing behind.
+  let root = '';
+  afterAll(() => root && rmSync(root, { recursive: true, force: true }));
 
   it('for every case, after a first and a second run', { timeout: 120_000 }, async () => {
+    root = mkdtempSync(join(tmpdir(), 'fabric-fstab-oracle-'));
     const file = (i: number) => join(root, `fstab${i}`);
     cases.forEach((c, i) => writeFileSync(file(i), c.start));
     const play = join(root, 'play.yml');
