@@ -43,7 +43,7 @@ function orderTerms(parts: string[]): Term[] {
 }
 
 /** fnmatch-style: `*` any run, `?` one character, everything else literal. */
-function globToRegExp(glob: string): RegExp {
+export function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^(?:${body})$`);
 }

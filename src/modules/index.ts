@@ -6,6 +6,7 @@ import blockinfile from './blockinfile.js';
 import command from './command.js';
 import copy from './copy.js';
 import debug from './debug.js';
+import dpkg_selections from './dpkg_selections.js';
 import fail from './fail.js';
 import fetch from './fetch.js';
 import file from './file.js';
@@ -18,6 +19,7 @@ import kubectl_apply from './kubectl_apply.js';
 import lineinfile from './lineinfile.js';
 import meta from './meta.js';
 import modprobe from './modprobe.js';
+import mount from './mount.js';
 import packageModule from './package.js';
 import ping from './ping.js';
 import raw from './raw.js';
@@ -32,6 +34,7 @@ import slurp from './slurp.js';
 import stat from './stat.js';
 import sysctl from './sysctl.js';
 import template from './template.js';
+import unarchive from './unarchive.js';
 import user from './user.js';
 import wait_for from './wait_for.js';
 import wait_for_connection from './wait_for_connection.js';
@@ -45,7 +48,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, authorized_key, blockinfile, command, copy, debug, fail, fetch, file, get_url, group, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, package: packageModule, ping, raw, reboot, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, user, wait_for, wait_for_connection };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, authorized_key, blockinfile, command, copy, debug, dpkg_selections, fail, fetch, file, get_url, group, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, mount, package: packageModule, ping, raw, reboot, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, unarchive, user, wait_for, wait_for_connection };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {
