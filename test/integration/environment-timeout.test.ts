@@ -50,11 +50,11 @@ describe('environment', () => {
     const r = await pd.play(`
 - hosts: nodes
   roles:
-    - {role: envrole, environment: {FAB_ROLE: from the role}, timeout: 1}
+    - {role: envrole, environment: {FAB_ROLE: from the role}, timeout: 3}
 `);
     expect(r.code, r.stdout + r.stderr).toBe(2);
     expect(recap(r.stdout).n1).toMatchObject({ ok: 2, failed: 1 });
-    expect(r.stdout).toContain('did not finish within its timeout of 1 s');
+    expect(r.stdout).toContain('did not finish within its timeout of 3 s');
   });
 
   it('does not leak into later tasks of the same connection', async () => {
@@ -110,13 +110,13 @@ describe('timeout', () => {
   tasks:
     - name: slow on n1
       shell: "if [ {{ inventory_hostname }} = n1 ]; then sleep 30; fi; echo done"
-      timeout: 1
+      timeout: 3
     - name: after
       command: 'true'
 `);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain('did not finish within its timeout of 1 s');
+    expect(r.stdout).toContain('did not finish within its timeout of 3 s');
     const rec = recap(r.stdout);
     expect(rec.n1).toMatchObject({ failed: 1 });
     expect(rec.n2).toMatchObject({ failed: 0, changed: 2 });
