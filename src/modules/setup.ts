@@ -1,3 +1,4 @@
+import { globToRegExp } from '../inventory/patterns.js';
 import { factsScript, parseFacts } from '../run/facts.js';
 import { defineFact } from './lib/facts.js';
 import { defineModule, type Facts } from './types.js';
@@ -7,8 +8,6 @@ const hostFacts = defineFact(
   () => factsScript(),
   (r) => parseFacts(r.stdout),
 );
-
-const glob = (pattern: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 
 /**
  * ansible.builtin.setup as a task: the host's facts, now (after a change, or in a play with
@@ -27,7 +26,7 @@ export default defineModule<{ filter?: string | string[]; gather_subset?: string
   defines: () => ['facts'],
   facts: () => ({ facts: hostFacts(undefined) }),
   async run(a, _ctx, { facts }) {
-    const globs = (a.filter === undefined ? [] : Array.isArray(a.filter) ? a.filter : [a.filter]).map(glob);
+    const globs = (a.filter === undefined ? [] : Array.isArray(a.filter) ? a.filter : [a.filter]).map(globToRegExp);
     const kept = (globs.length ? Object.fromEntries(Object.entries(facts).filter(([k]) => globs.some((g) => g.test(k)))) : facts) as Facts;
     return { changed: false, ansible_facts: kept, facts: { facts: kept } };
   },

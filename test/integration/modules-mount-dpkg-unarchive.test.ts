@@ -1,6 +1,6 @@
 // mount, dpkg_selections and unarchive on real lab hosts. Each lab host has its own mount namespace
 // and a copy-on-write root, so its fstab, mounts and dpkg selections are its own: this machine's
-// are checked to be untouched. Round trips are counted per task and host (test/support/lab-play.ts).
+// are checked to be untouched. Round trips are counted per task and host (test/support/counted-play.ts).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,10 +12,11 @@ import { setMount, unsetMount } from '../../src/modules/lib/fstab.js';
 import { mountEntry, type MountArgs } from '../../src/modules/mount.js';
 import { REPO, runFabric } from '../support/fabric.js';
 import { describeLab, requireLab } from '../support/lab.js';
-import { labPlay, type LabPlayRun } from '../support/lab-play.js';
+import { countedPlays, type CountedRun } from '../support/counted-play.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fabric-mdu-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const plays = countedPlays(dir);
+afterAll(() => plays.remove());
 const id = randomBytes(3).toString('hex');
 let lab: LabInfo;
 let H = '';
@@ -42,8 +43,8 @@ async function onHost(argv: string[], o: { input?: string; allowFail?: boolean }
 /** A play of one task named `t` on H. */
 const one = (task: string) => `- hosts: ${H}\n  gather_facts: false\n  tasks:\n    - name: t\n${task.replace(/^/gm, '      ')}\n`;
 
-async function task(text: string, o: { check?: boolean; diff?: boolean } = {}): Promise<{ status: string; result: Record<string, unknown>; execs: number; uploads: number; run: LabPlayRun }> {
-  const run = await labPlay(dir, one(text), lab.inventoryPath, o);
+async function task(text: string, o: { check?: boolean; diff?: boolean } = {}): Promise<{ status: string; result: Record<string, unknown>; execs: number; uploads: number; run: CountedRun }> {
+  const run = await plays.run(one(text), lab.inventoryPath, o);
   const outcome = run.outcomes.get('t')?.get(H);
   if (!outcome) throw new Error(`no outcome (exit ${run.exitCode})`);
   const c = run.trips.get('t')?.get(H) ?? { execs: 0, uploads: 0 };
@@ -252,9 +253,9 @@ describeLab('mount, dpkg_selections and unarchive on lab hosts', () => {
     - name: unpacked
       ansible.builtin.unarchive: {src: ${src}, dest: /srv/fab-p-${id}, remote_src: true}
 `;
-    const first = await labPlay(dir, play, lab.inventoryPath);
+    const first = await plays.run(play, lab.inventoryPath);
     expect(first.exitCode).toBe(0);
-    const again = await labPlay(dir, play, lab.inventoryPath);
+    const again = await plays.run(play, lab.inventoryPath);
     expect(again.exitCode).toBe(0);
     for (const t of ['swap line gone', 'data mount', 'hold', 'unpacked']) expect(again.outcomes.get(t)!.get(H)!.status, t).toBe('ok');
     expect(again.trips.get('swap line gone')!.get(H)).toEqual({ execs: 1, uploads: 0 });

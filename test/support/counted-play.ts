@@ -30,9 +30,8 @@ export interface CountedOptions {
   diff?: boolean;
 }
 
-/** A scratch dir for playbooks; remove() at the end. */
-export function countedPlays(): { run(text: string, inventoryPath: string, o?: CountedOptions): Promise<CountedRun>; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'fabric-counted-'));
+/** Plays written to dir (a scratch dir unless given: a play's files/ go beside it); remove() at the end. */
+export function countedPlays(dir = mkdtempSync(join(tmpdir(), 'fabric-counted-'))): { run(text: string, inventoryPath: string, o?: CountedOptions): Promise<CountedRun>; remove(): void } {
   return {
     remove: () => rmSync(dir, { recursive: true, force: true }),
     async run(text, inventoryPath, o = {}) {
