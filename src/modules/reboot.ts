@@ -89,18 +89,21 @@ export default defineModule<RebootArgs, { before: ReturnType<typeof bootTime> }>
     const connectTimeoutMs = a.connect_timeout === undefined ? undefined : a.connect_timeout * 1000;
     // The old connection dies with the host: every check after a failure opens a new one.
     let fresh = false;
-    const attempt = (check: (r: ExecResult) => boolean, command: string) => async () => {
+    const attempt = (check: (r: ExecResult) => boolean, command: string, timeoutMs?: number) => async () => {
       try {
         if (fresh) await ctx.connect({ fresh: true, connectTimeoutMs });
         fresh = false;
-        return check(await ctx.exec(command));
+        // A host that vanished without closing the connection leaves it half-open: give up on it.
+        const r = await ctx.exec(command, timeoutMs === undefined ? undefined : { timeoutMs });
+        if (r.rc === 124) throw new Error(r.stderr);
+        return check(r);
       } catch (e) {
         fresh = true;
         throw e;
       }
     };
     const bootCommand = a.boot_time_command ?? BOOT_TIME;
-    const booted = await retryUntil(timeout * 1000, attempt((r) => r.rc === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== previous, bootCommand));
+    const booted = await retryUntil(timeout * 1000, attempt((r) => r.rc === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== previous, bootCommand, connectTimeoutMs ?? 10_000));
     if (booted !== true) return { changed: false, failed: true, rebooted: true, elapsed: elapsed(), msg: `Timed out waiting for last boot time check (timeout=${timeout})` };
     let testOut: ExecResult | undefined;
     const tested = await retryUntil(timeout * 1000, attempt((r) => ((testOut = r), r.rc === 0), a.test_command ?? 'whoami'));

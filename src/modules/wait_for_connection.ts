@@ -36,7 +36,7 @@ export default defineModule<Args>({
     for (let fresh = false; ; fresh = true) {
       try {
         await ctx.connect({ connectTimeoutMs, fresh });
-        if ((await ctx.exec('echo pong')).stdout.trim() === 'pong') return { changed: false, elapsed: elapsed() };
+        if ((await ctx.exec('echo pong', { timeoutMs: connectTimeoutMs })).stdout.trim() === 'pong') return { changed: false, elapsed: elapsed() };
       } catch (e) {
         if (Date.now() + (a.sleep ?? 1) * 1000 >= end) {
           return { changed: false, failed: true, elapsed: elapsed(), msg: `timed out waiting for ping module test: ${(e as Error).message}` };
