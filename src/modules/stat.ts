@@ -30,9 +30,9 @@ const statModule = defineModule({
       follow: { type: 'boolean', default: false },
       get_checksum: { type: 'boolean', default: true },
       checksum_algorithm: { enum: ['sha256', 'sha1', 'md5'], default: 'sha256' },
-      // Accepted for Ansible playbooks; fabric does not report mime types or attributes.
-      get_mime: { type: 'boolean' },
-      get_attributes: { type: 'boolean' },
+      // fabric reads neither mime types nor attributes: false (what playbooks write to speed stat up) is what it does.
+      get_mime: { enum: [false], description: "fabric's stat reports no mime type: only false is accepted" },
+      get_attributes: { enum: [false], description: "fabric's stat reports no file attributes: only false is accepted" },
     },
   },
   // lnk_source is the fully resolved target: the path read once more, following links.
