@@ -26,6 +26,7 @@ import raw from './raw.js';
 import reboot from './reboot.js';
 import replace from './replace.js';
 import route from './route.js';
+import script from './script.js';
 import service from './service.js';
 import set_fact from './set_fact.js';
 import setup from './setup.js';
@@ -48,7 +49,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, authorized_key, blockinfile, command, copy, debug, dpkg_selections, fail, fetch, file, get_url, group, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, mount, package: packageModule, ping, raw, reboot, replace, route, service, set_fact, setup, shell, slurp, stat, sysctl, template, unarchive, user, wait_for, wait_for_connection };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, authorized_key, blockinfile, command, copy, debug, dpkg_selections, fail, fetch, file, get_url, group, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, mount, package: packageModule, ping, raw, reboot, replace, route, script, service, set_fact, setup, shell, slurp, stat, sysctl, template, unarchive, user, wait_for, wait_for_connection };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {

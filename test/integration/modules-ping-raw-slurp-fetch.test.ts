@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { recap } from '../support/fabric.js';
@@ -112,5 +112,49 @@ describe('slurp and fetch', () => {
 `);
     expect(missing.code).toBe(2);
     expect(missing.stdout).toContain('file not found');
+  });
+});
+
+describe('script', () => {
+  it("runs a files/ script on the host with its arguments (quoted, not re-parsed); creates guards it; check skips it; the temp copy is gone", async () => {
+    mkdirSync(join(pd.dir, 'files'), { recursive: true });
+    writeFileSync(join(pd.dir, 'files', 'hello.sh'), '#!/bin/sh\nprintf "%s|" "$@" > "$base_out"\necho "ran as $(basename "$0")"\n');
+    writeFileSync(join(pd.dir, 'files', 'fail.sh'), '#!/bin/sh\necho broken >&2\nexit 3\n');
+    const play = `
+- hosts: n1
+  tasks:
+    - script: hello.sh one "two words" '$HOME'
+      environment: {base_out: "{{ base }}/out"}
+      args: {creates: "{{ base }}/done"}
+      register: s
+    - assert: {that: ["s.changed", "s.rc == 0", "s.stdout.startswith('ran as .fabric-script-')"]}
+    - script: {cmd: fail.sh, executable: /bin/sh}
+      ignore_errors: true
+      register: f
+    - assert: {that: ["f.rc == 3", "f.stderr == 'broken'"]}
+    - shell: "ls /tmp/.fabric-script-* 2>/dev/null | wc -l"
+      register: left
+    - assert: {that: ["left.stdout == '0'"]}
+`;
+    const r = await pd.play(play);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(readFileSync(join(pd.base, 'out'), 'utf8')).toBe('one|two words|$HOME|');
+    writeFileSync(join(pd.base, 'done'), '');
+    rmSync(join(pd.base, 'out'));
+    const again = await pd.play(`
+- hosts: n1
+  tasks:
+    - script: hello.sh one
+      args: {creates: "{{ base }}/done"}
+`);
+    expect(again.code, again.stdout).toBe(0);
+    expect(recap(again.stdout).n1).toMatchObject({ ok: 1, changed: 0 });
+    expect(existsSync(join(pd.base, 'out'))).toBe(false);
+    const check = await pd.play('- hosts: n1\n  tasks:\n    - script: hello.sh x\n', ['--check']);
+    expect(check.code).toBe(0);
+    expect(recap(check.stdout).n1).toMatchObject({ skipped: 1, changed: 0 });
+    const missing = await pd.play('- hosts: n1\n  tasks:\n    - script: nothere.sh\n');
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toMatch(/pb\.yml:3:.*file 'nothere.sh' not found/);
   });
 });
