@@ -104,10 +104,10 @@ export default defineModule<RebootArgs, { before: ReturnType<typeof bootTime> }>
     };
     const bootCommand = a.boot_time_command ?? BOOT_TIME;
     const booted = await retryUntil(timeout * 1000, attempt((r) => r.rc === 0 && r.stdout.trim() !== '' && r.stdout.trim() !== previous, bootCommand, connectTimeoutMs ?? 10_000));
-    if (booted !== true) return { changed: false, failed: true, rebooted: true, elapsed: elapsed(), msg: `Timed out waiting for last boot time check (timeout=${timeout})` };
+    if (!booted) return { changed: false, failed: true, rebooted: true, elapsed: elapsed(), msg: `Timed out waiting for last boot time check (timeout=${timeout})` };
     let testOut: ExecResult | undefined;
     const tested = await retryUntil(timeout * 1000, attempt((r) => ((testOut = r), r.rc === 0), a.test_command ?? 'whoami'));
-    if (tested !== true) {
+    if (!tested) {
       const why = testOut ? `: Test command failed: ${testOut.stderr.trim()} ${testOut.stdout.trim()}` : '';
       return { changed: false, failed: true, rebooted: true, elapsed: elapsed(), msg: `Timed out waiting for post-reboot test command (timeout=${timeout})${why}` };
     }

@@ -32,18 +32,18 @@ export default defineModule<Args>({
     if (a.delay) await sleep(a.delay * 1000);
     const connectTimeoutMs = (a.connect_timeout ?? 5) * 1000;
     const end = start + (a.timeout ?? 600) * 1000;
+    const pause = (a.sleep ?? 1) * 1000;
     // The open connection first (when there is one); after a failure, a new one each time.
     for (let fresh = false; ; fresh = true) {
+      let why = 'the host did not answer pong';
       try {
         await ctx.connect({ connectTimeoutMs, fresh });
         if ((await ctx.exec('echo pong', { timeoutMs: connectTimeoutMs })).stdout.trim() === 'pong') return { changed: false, elapsed: elapsed() };
       } catch (e) {
-        if (Date.now() + (a.sleep ?? 1) * 1000 >= end) {
-          return { changed: false, failed: true, elapsed: elapsed(), msg: `timed out waiting for ping module test: ${(e as Error).message}` };
-        }
+        why = (e as Error).message;
       }
-      if (Date.now() + (a.sleep ?? 1) * 1000 >= end) return { changed: false, failed: true, elapsed: elapsed(), msg: 'timed out waiting for ping module test: the host did not answer pong' };
-      await sleep((a.sleep ?? 1) * 1000);
+      if (Date.now() + pause >= end) return { changed: false, failed: true, elapsed: elapsed(), msg: `timed out waiting for ping module test: ${why}` };
+      await sleep(pause);
     }
   },
 });

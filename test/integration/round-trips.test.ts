@@ -1,87 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchProxy } from '../../src/connection/proxy-launcher.js';
-import type { Connection } from '../../src/connection/types.js';
-import { loadInventory } from '../../src/inventory/index.js';
-import { buildPlan } from '../../src/plan/index.js';
-import { Executor } from '../../src/run/executor.js';
-import type { HostResult, Reporter, RunEvent } from '../../src/run/events.js';
+import { countedPlays, type CountedRun } from '../support/counted-play.js';
 import { describeLab, requireLab } from '../support/lab.js';
 
-/** Round trips per task and host, counted by a wrapper around each real connection. */
-interface Counts {
-  execs: number;
-  uploads: number;
-}
-
-interface RunRecord {
-  exitCode: number;
-  /** task name -> host -> counts */
-  trips: Map<string, Map<string, Counts>>;
-  /** task name -> host -> outcome */
-  outcomes: Map<string, Map<string, HostResult>>;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'fabric-rt-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function run(playbookText: string, inventoryPath: string): Promise<RunRecord> {
-  const file = join(dir, `play-${randomBytes(4).toString('hex')}.yml`);
-  writeFileSync(file, playbookText);
-  const inventory = loadInventory(inventoryPath);
-  const plan = await buildPlan({ playbooks: [file], inventory, tags: { tags: [], skipTags: [] }, extraVars: {} });
-  const rec: RunRecord = { exitCode: -1, trips: new Map(), outcomes: new Map() };
-  // The linear strategy finishes a task on every host before the next starts: attribute trips to it.
-  let task = '(before any task)';
-  const slot = (host: string): Counts => {
-    const byHost = rec.trips.get(task) ?? new Map<string, Counts>();
-    rec.trips.set(task, byHost);
-    const c = byHost.get(host) ?? { execs: 0, uploads: 0 };
-    byHost.set(host, c);
-    return c;
-  };
-  const reporter: Reporter = {
-    onEvent(e: RunEvent) {
-      if (e.type === 'task_start') task = e.task.name;
-      if (e.type === 'host_result') {
-        const byHost = rec.outcomes.get(e.task.name) ?? new Map<string, HostResult>();
-        rec.outcomes.set(e.task.name, byHost);
-        byHost.set(e.host, e.outcome);
-      }
-    },
-    close: async () => undefined,
-  };
-  const wrap = (real: Connection): Connection => ({
-    host: real.host,
-    stats: real.stats,
-    exec: (script, opts) => {
-      slot(real.host).execs++;
-      return real.exec(script, opts);
-    },
-    upload: (content, remotePath) => {
-      slot(real.host).uploads++;
-      return real.upload(content, remotePath);
-    },
-    close: () => real.close(),
-  });
-  const executor = new Executor({
-    inventory,
-    reporter,
-    check: false,
-    diff: false,
-    forks: 20,
-    extraVars: {},
-    connectTimeoutMs: 20_000,
-    acceptNewHostKeys: false,
-    wrap,
-  });
-  rec.exitCode = (await executor.run(plan)).exitCode;
-  return rec;
-}
+// Round trips per task and host, counted by a wrapper around each real connection.
+const plays = countedPlays();
+afterAll(() => plays.remove());
+const run = (playbookText: string, inventoryPath: string): Promise<CountedRun> => plays.run(playbookText, inventoryPath);
 
 const TASKS = ['redirects off', 'martians logged', 'app dir', 'app config', 'app env', 'limits line', 'one-time init', 'no stale file'];
 
