@@ -91,6 +91,6 @@ export default defineModule<IncludeVarsArgs>({
   },
   async run(a, ctx) {
     const facts = readVars(a, ctx);
-    return { changed: false, facts, ansible_included_var_files: filesOf(a, ctx) };
+    return { changed: false, facts, factsAreTemplates: true, ansible_included_var_files: filesOf(a, ctx) };
   },
 });

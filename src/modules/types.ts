@@ -35,6 +35,8 @@ export interface ModuleResult {
   rc?: number;
   /** set_fact and friends: variables to set on the host (set_fact precedence). */
   facts?: Vars;
+  /** The facts are variables as an operator wrote them (include_vars): they render on read. Others are data. */
+  factsAreTemplates?: boolean;
   [key: string]: unknown;
 }
 

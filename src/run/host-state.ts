@@ -10,6 +10,12 @@ export interface HostState {
   target: HostTarget;
   /** Registered results and set_fact values (above task vars, below extra vars). */
   runtime: Vars;
+  /**
+   * The runtime names whose values are data, never templates: registered results and set_fact
+   * values (rendered once already, or read from the host). include_vars values are not: their
+   * files are written by the operator and render on read, as vars files do.
+   */
+  dataVars: Set<string>;
   /** The items of the include loops running now (include params: above registered values). */
   loopVars: Vars;
   /** The setup facts (`facts.os_family`), gathered on first use. */

@@ -94,6 +94,7 @@ export class RunContext {
         inventoryVars,
         target,
         runtime: {},
+        dataVars: new Set(),
         loopVars: {},
         failed: false,
         rescueDepth: 0,
@@ -142,8 +143,22 @@ export class RunContext {
         role_path: t.role?.dir,
         ...(h.facts ? { facts: h.facts } : {}),
       },
-      MAGIC,
+      this.dataNames(h, extra),
     );
+  }
+
+  /**
+   * The names whose winning value is data, not a template: fabric's own, the loop's items (the
+   * loop was rendered already), include-loop items and registered/set_fact values unless an extra
+   * var of the same name wins. Host output reaches templates only as text, never as a template.
+   */
+  private dataNames(h: HostState, extra: Vars): ReadonlySet<string> {
+    const loopNames = Object.keys(h.loopVars);
+    if (!h.dataVars.size && !loopNames.length && !Object.keys(extra).length) return MAGIC;
+    const names = new Set(MAGIC);
+    for (const k of [...h.dataVars, ...loopNames]) if (!Object.hasOwn(this.opts.extraVars, k)) names.add(k);
+    for (const k of Object.keys(extra)) names.add(k);
+    return names;
   }
 
   /** The host's setup facts, gathered once (one round trip). */
@@ -154,8 +169,11 @@ export class RunContext {
     this.hostvars[h.name]!.facts = h.facts;
   }
 
-  setRuntime(h: HostState, key: string, value: unknown): void {
+  /** A registered result or fact; `template` only for values an operator wrote (include_vars). */
+  setRuntime(h: HostState, key: string, value: unknown, kind: 'data' | 'template' = 'data'): void {
     h.runtime[key] = value;
+    if (kind === 'data') h.dataVars.add(key);
+    else h.dataVars.delete(key);
     this.hostvars[h.name]![key] = value;
   }
 }

@@ -100,12 +100,16 @@ function record(rc: RunContext, t: PlannedTask, h: HostState, o: HostResult): vo
   if (o.status === 'changed') t.notify.forEach((n) => h.notified.add(n));
   h.prefetchDue = o.status === 'ok' || o.status === 'skipped';
   if (t.register && o.status !== 'unreachable') rc.setRuntime(h, t.register, registered(o));
-  if (o.result.facts && o.status !== 'failed') for (const [k, v] of Object.entries(o.result.facts)) rc.setRuntime(h, k, v);
+  if (o.result.facts && o.status !== 'failed') {
+    const kind = o.result.factsAreTemplates ? 'template' : 'data';
+    for (const [k, v] of Object.entries(o.result.facts)) rc.setRuntime(h, k, v, kind);
+  }
 }
 
 function registered(o: HostResult): Vars {
   const r: Vars = { ...o.result, changed: o.status === 'changed', failed: o.status === 'failed', skipped: o.status === 'skipped' };
   delete r.facts;
+  delete r.factsAreTemplates;
   if (o.items) r.results = o.items.map((i) => ({ ...i.result, item: i.item }));
   return r;
 }
