@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, InputError, InputErrors } from '../errors.js';
+import { maskProcessOutput } from './output-mask.js';
 import { printInputErrors } from './output.js';
 
 const VERSION = '0.1.0';
@@ -32,6 +33,7 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
 ]);
 
 export async function main(argv: string[]): Promise<number> {
+  maskProcessOutput();
   const program = buildProgram();
   // `fabric play` needs neither the inventory editor nor the lab: skip their imports (help lists everything).
   const owner = OWNER.get(argv[0] ?? '');

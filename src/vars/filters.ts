@@ -272,7 +272,7 @@ export const FILTERS: Record<string, Filter> = {
     return parts.slice(0, n + 1).join(to) + (parts.length > n + 1 ? from + parts.slice(n + 1).join(from) : '');
   }, { names: ['old', 'new', 'count'] }),
   split: f(0, 2, (v, [sep, maxsplit]) => pySplit(wantString(v, 'split'), sep, maxsplit), { names: ['sep', 'maxsplit'] }),
-  join: f(0, 1, (v, [sep = ''], kw) => wantList(v, 'join').map((x) => str(kw.attribute === undefined ? x : attribute(x, kw.attribute))).join(str(sep)), { names: ['d'], keywords: ['attribute'] }),
+  join: f(0, 1, (v, [sep = ''], kw) => wantList(typeof v === 'string' ? [...v] : v, 'join').map((x) => str(kw.attribute === undefined ? x : attribute(x, kw.attribute))).join(str(sep)), { names: ['d'], keywords: ['attribute'] }),
   regex_replace: f(
     0,
     4,

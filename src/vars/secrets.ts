@@ -23,6 +23,9 @@ let tainted = false;
 function add(text: string, min: number): void {
   if (text.length < min || known.has(text)) return;
   known.add(text);
+  // --json writes strings escaped: a secret with a quote, backslash or line break is masked there too.
+  const escaped = JSON.stringify(text).slice(1, -1);
+  if (escaped !== text) known.add(escaped);
   ordered = [...known].sort((a, b) => b.length - a.length);
 }
 
@@ -67,7 +70,7 @@ export function maskDeep<T>(value: T): T {
 
 /** A template or expression read a string: secret text taints the render it is part of. */
 export function noteRead(value: unknown): void {
-  if (known.size !== 0 && !tainted && typeof value === 'string' && holdsSecret(value)) tainted = true;
+  if (known.size !== 0 && !tainted && (typeof value === 'string' || typeof value === 'number') && holdsSecret(value)) tainted = true;
 }
 
 /** A filter, test, method or helper was given these values: a secret among them taints the render. */

@@ -35,6 +35,7 @@ import type { Vars } from '../modules/types.js';
 import { compileExpression, type Expression } from './expressions.js';
 import { cidrsOf, rangeFirst } from './ipv4-ranges.js';
 import { expressionSites } from './mustaches.js';
+import { noteArgs, noteRead, trackSecretUse } from './secrets.js';
 import { textOf } from './py.js';
 import { compare, equals, getOwn, isPlainObject, truthy } from './values.js';
 
@@ -82,6 +83,7 @@ function resolveStrict(head: string, root: unknown, keys: string[], context: unk
     }
     cur = next;
   }
+  noteRead(cur);
   return cur;
 }
 
@@ -91,6 +93,7 @@ function resolveLenient(root: unknown, keys: string[]): unknown {
     if (cur === undefined) return undefined;
     cur = getOwn(cur, k);
   }
+  noteRead(cur);
   return cur;
 }
 
@@ -151,6 +154,7 @@ function defineHelper(name: string, min: number, max: number, fn: HelperFn): voi
       const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
       throw new TemplateFault(`helper '${name}' takes ${want} argument(s), got ${all.length}`, undefined, options.loc);
     }
+    noteArgs(all);
     try {
       return fn.call(this, all, options);
     } catch (e) {
@@ -497,6 +501,10 @@ function run(c: Compiled, vars: Vars, where: SourcePos | undefined): string {
 /** Renders one string; a lone `{{ var }}` returns the variable's value with its type. */
 export function renderString(text: string, vars: Vars, where?: SourcePos): unknown {
   if (!text.includes('{{')) return text;
+  return trackSecretUse(() => renderValue(text, vars, where));
+}
+
+function renderValue(text: string, vars: Vars, where: SourcePos | undefined): unknown {
   const c = compiled(text, where);
   let value: unknown;
   if (c.nativeExpr) {
@@ -529,7 +537,7 @@ export function renderString(text: string, vars: Vars, where?: SourcePos): unkno
 /** Renders to text always (template files). */
 export function renderText(text: string, vars: Vars, where?: SourcePos): string {
   if (!text.includes('{{')) return text;
-  return run(compiled(text, where), vars, where);
+  return trackSecretUse(() => run(compiled(text, where), vars, where));
 }
 
 /** A copy of value with every string in it rendered (keys are left as written). */
