@@ -22,6 +22,7 @@ const REGISTRARS = {
   lab: async (p: Command) => (await import('./lab.js')).registerLabCommands(p),
   disconnect: async (p: Command) => (await import('./disconnect.js')).registerDisconnectCommand(p),
   modules: async (p: Command) => (await import('./modules.js')).registerModulesCommand(p),
+  adhoc: async (p: Command) => (await import('./adhoc.js')).registerAdhocCommands(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
@@ -30,6 +31,8 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['lab', 'lab'],
   ['disconnect', 'disconnect'],
   ['modules', 'modules'],
+  ['run', 'adhoc'],
+  ['facts', 'adhoc'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {

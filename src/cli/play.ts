@@ -72,53 +72,67 @@ export function parseExtraVars(values: string[] = []): Vars {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const count = (_: string, prev: number) => prev + 1;
 
-function addRunOptions(cmd: Command): Command {
+/** Which hosts and variables: every command that targets hosts takes these. */
+export function addTargetOptions(cmd: Command): Command {
   return cmd
     .option('-i, --inventory <file>', 'inventory file', DEFAULT_INVENTORY)
     .option('-l, --limit <pattern>', 'further limit hosts to this pattern')
+    .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a YAML/JSON mapping (repeatable)', collect);
+}
+
+function addSelectionOptions(cmd: Command): Command {
+  return cmd
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma separated, repeatable)', collect)
     .option('--skip-tags <tags>', 'skip tasks with these tags', collect)
-    .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a YAML/JSON mapping (repeatable)', collect)
     .option('--start-at-task <name>', 'start at the first task with this name (or "role : name")');
 }
 
-export function registerPlayCommands(program: Command): void {
-  addRunOptions(
-    program
-      .command('play')
-      .description('run playbooks against the inventory')
-      .argument('[playbooks...]', 'playbook files (default playbooks/site.yml; bare names are looked up in playbooks/)'),
-  )
-    .option('-C, --check', "don't change anything; report what would change")
-    .option('-D, --diff', 'show differences of files and state')
+/** How a run reaches and works on hosts: play and the ad-hoc commands share these. `changes`: -C and -D too. */
+export function addExecOptions(cmd: Command, changes = true): Command {
+  if (changes) cmd.option('-C, --check', "don't change anything; report what would change").option('-D, --diff', 'show differences of files and state');
+  return cmd
     .option('-f, --forks <n>', 'hosts worked on in parallel', '20')
-    .option('--list-hosts', 'list the hosts each play targets, then exit')
-    .option('--list-tasks', 'list the tasks that would run (after tags), then exit')
-    .option('--list-tags', 'list the tags of the tasks, then exit')
-    .option('--json', 'print one JSON document of all results')
     .option('-v, --verbose', 'more output (repeatable)', count, 0)
     .option('-T, --timeout <seconds>', 'SSH connect timeout', '10')
     .option('--task-timeout <seconds>', 'fail a task that runs longer than this on a host (a task\'s own `timeout` wins)')
-    .option('--force-handlers', 'run notified handlers even on hosts that failed')
-    .option('--step', 'confirm each task before it runs: (y)es, (n)o, (c)ontinue without asking')
-    .option('--retry-file', 'after a run with failed or unreachable hosts, write them to <playbook>.retry (for -l @file)')
     .option('-u, --user <user>', 'SSH user where the inventory sets none (fabric_user wins)')
     .option('--private-key <file>', 'SSH key where the inventory sets none (fabric_ssh_key wins)')
     .option('-b, --become', 'become (sudo) where the play and inventory do not say otherwise')
     .option('--become-user <user>', 'the user to become (default root)')
     .option('--become-password-file <file>', 'read the sudo password from this file')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (changed keys are always refused)')
-    .option('-K, --ask-become-pass', 'ask for the sudo password')
+    .option('-K, --ask-become-pass', 'ask for the sudo password');
+}
+
+export function registerPlayCommands(program: Command): void {
+  const play = addSelectionOptions(
+    addTargetOptions(
+      program
+        .command('play')
+        .description('run playbooks against the inventory')
+        .argument('[playbooks...]', 'playbook files (default playbooks/site.yml; bare names are looked up in playbooks/)'),
+    ),
+  );
+  addExecOptions(play)
+    .option('--list-hosts', 'list the hosts each play targets, then exit')
+    .option('--list-tasks', 'list the tasks that would run (after tags), then exit')
+    .option('--list-tags', 'list the tags of the tasks, then exit')
+    .option('--json', 'print one JSON document of all results')
+    .option('--force-handlers', 'run notified handlers even on hosts that failed')
+    .option('--step', 'confirm each task before it runs: (y)es, (n)o, (c)ontinue without asking')
+    .option('--retry-file', 'after a run with failed or unreachable hosts, write them to <playbook>.retry (for -l @file)')
     .action(async (playbooks: string[], flags: PlayFlags) => {
       const { runPlay } = await import('./run-play.js');
       process.exitCode = await runPlay(playbooks.length ? playbooks : [DEFAULT_PLAYBOOK], flags);
     });
 
-  addRunOptions(
-    program
-      .command('check')
-      .description('check playbooks (YAML, schemas, module arguments, templates, patterns) without contacting any host')
-      .argument('[playbooks...]', 'playbook files'),
+  addSelectionOptions(
+    addTargetOptions(
+      program
+        .command('check')
+        .description('check playbooks (YAML, schemas, module arguments, templates, patterns) without contacting any host')
+        .argument('[playbooks...]', 'playbook files'),
+    ),
   ).action(async (playbooks: string[], flags: PlayFlags) => {
     const { checkPlaybooks } = await import('./run-play.js');
     process.exitCode = await checkPlaybooks(playbooks.length ? playbooks : [DEFAULT_PLAYBOOK], flags);

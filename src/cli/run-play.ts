@@ -14,7 +14,8 @@ import { DEFAULT_INTERRUPT_GRACE_MS, Executor } from '../run/executor.js';
 import { parseExtraVars, resolvePlaybook, type PlayFlags } from './play.js';
 import { becomePasswordFrom, connectionDefaults, limitPattern, writeRetryFile } from './run-flags.js';
 import { startAtTask } from '../plan/start-at.js';
-import type { TaskInfo } from '../run/events.js';
+import type { Reporter, TaskInfo } from '../run/events.js';
+import type { RunSummary } from '../run/run-context.js';
 
 interface Loaded {
   plan: Plan;
@@ -140,31 +141,43 @@ function phaseClock(file: string | undefined) {
   };
 }
 
-export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<number> {
-  const clock = phaseClock(process.env.FABRIC_TIMINGS);
+/** The numbers every run command takes, checked before anything else happens. */
+export interface RunNumbers {
+  forks: number;
+  timeout: number;
+  taskTimeout?: number;
+}
+
+export function runNumbers(flags: Pick<PlayFlags, 'forks' | 'timeout' | 'taskTimeout'>): RunNumbers {
   const forks = Number(flags.forks);
   const timeout = Number(flags.timeout);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError(`--forks must be a positive integer, not '${flags.forks}'`);
   if (!(timeout > 0)) throw new InputError(`--timeout must be a positive number of seconds, not '${flags.timeout}'`);
   const taskTimeout = flags.taskTimeout === undefined ? undefined : Number(flags.taskTimeout);
   if (taskTimeout !== undefined && !(Number.isInteger(taskTimeout) && taskTimeout > 0)) throw new InputError(`--task-timeout must be a positive whole number of seconds, not '${flags.taskTimeout}'`);
-  const listing = flags.listHosts || flags.listTasks || flags.listTags;
-  // A cold run starts the connection holder now: it boots on the other core while this one plans.
-  const held = !listing && process.env.FABRIC_SSH_PERSIST !== '0' ? import('../connection/held.js') : undefined;
+  return { forks, timeout, taskTimeout };
+}
+
+/** A cold run starts the connection holder now: it boots on the other core while this one plans. */
+export function startHolderEarly(): { forget(): Promise<void> } {
+  const held = process.env.FABRIC_SSH_PERSIST !== '0' ? import('../connection/held.js') : undefined;
   void held?.then((m) => m.startHolderEarly());
-  const { plan, inventory, extraVars } = await loadPlan(playbooks, flags).catch(async (e: unknown) => {
-    (await held)?.forgetHolderStart();
-    throw e;
-  });
-  clock.planned();
-  if (listing) {
-    listPlan(plan, flags);
-    return EXIT.ok;
-  }
+  return { forget: async () => (await held)?.forgetHolderStart() };
+}
+
+export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile'>;
+
+/** Runs a plan with the run flags: become password, Ctrl-C handling, the executor. Shared by play and ad-hoc. */
+export async function executePlan(
+  plan: Plan,
+  loaded: { inventory: Inventory; extraVars: Vars },
+  flags: ExecFlags,
+  numbers: RunNumbers,
+  reporter: Reporter,
+  wrap?: <C>(c: C) => C,
+): Promise<RunSummary> {
   if (flags.askBecomePass && flags.becomePasswordFile) throw new InputError('give -K/--ask-become-pass or --become-password-file, not both');
   const becomePassword = flags.askBecomePass ? await askPassword() : flags.becomePasswordFile ? becomePasswordFrom(flags.becomePasswordFile) : undefined;
-  const mode = flags.json ? 'json' : process.stdout.isTTY && !process.env.CI ? 'live' : 'plain';
-  const reporter = await createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
   const abort = new AbortController();
   // FABRIC_INTERRUPT_GRACE_MS: how long Ctrl-C waits for running tasks (tests use a short one).
   const graceEnv = Number(process.env.FABRIC_INTERRUPT_GRACE_MS);
@@ -179,34 +192,54 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
   process.on('SIGINT', onSigint);
   try {
     const executor = new Executor({
-      inventory,
+      inventory: loaded.inventory,
       reporter,
       check: !!flags.check,
       diff: !!flags.diff,
       verbosity: flags.verbose,
-      forks,
-      extraVars,
+      forks: numbers.forks,
+      extraVars: loaded.extraVars,
       becomePassword,
-      taskTimeout,
+      taskTimeout: numbers.taskTimeout,
       forceHandlers: !!flags.forceHandlers,
       confirm: flags.step ? stepper() : undefined,
-      connectTimeoutMs: timeout * 1000,
+      connectTimeoutMs: numbers.timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
       signal: abort.signal,
       interruptGraceMs: grace,
-      wrap: clock.wrap,
+      wrap,
     });
-    clock.running();
     const summary = await executor.run(plan);
     await reporter.close();
-    clock.done();
-    if (flags.retryFile) {
-      const failed = Object.entries(summary.stats).filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h);
-      const path = writeRetryFile(playbooks[0]!, failed);
-      if (path) process.stderr.write(`to retry, use: --limit @${path}\n`);
-    }
-    return summary.exitCode;
+    return summary;
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<number> {
+  const clock = phaseClock(process.env.FABRIC_TIMINGS);
+  const numbers = runNumbers(flags);
+  const listing = flags.listHosts || flags.listTasks || flags.listTags;
+  const holder = listing ? undefined : startHolderEarly();
+  const loaded = await loadPlan(playbooks, flags).catch(async (e: unknown) => {
+    await holder?.forget();
+    throw e;
+  });
+  clock.planned();
+  if (listing) {
+    listPlan(loaded.plan, flags);
+    return EXIT.ok;
+  }
+  const mode = flags.json ? 'json' : process.stdout.isTTY && !process.env.CI ? 'live' : 'plain';
+  const reporter = await createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
+  clock.running();
+  const summary = await executePlan(loaded.plan, loaded, flags, numbers, reporter, clock.wrap);
+  clock.done();
+  if (flags.retryFile) {
+    const failed = Object.entries(summary.stats).filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h);
+    const path = writeRetryFile(playbooks[0]!, failed);
+    if (path) process.stderr.write(`to retry, use: --limit @${path}\n`);
+  }
+  return summary.exitCode;
 }

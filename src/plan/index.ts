@@ -18,6 +18,8 @@ import { forEachTask } from './walk.js';
 
 export interface PlanOptions {
   playbooks: string[];
+  /** Playbooks parsed already (an ad-hoc command's one play), planned after the files. */
+  sources?: YamlFile[];
   inventory: Inventory;
   limit?: string;
   tags: TagFilter;
@@ -195,13 +197,15 @@ function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opt
 export async function buildPlan(opts: PlanOptions): Promise<Plan> {
   const errors = new ErrorList();
   let id = 0;
-  const sink: ExpandSink = { errors, modules: await allModules(opts.playbooks), roleHandlers: new Map(), nextId: () => ++id };
+  const sources = opts.sources ?? [];
+  const sink: ExpandSink = { errors, modules: await allModules([...opts.playbooks, ...sources.map((s) => s.path)]), roleHandlers: new Map(), nextId: () => ++id };
   const plays: PlannedPlay[] = [];
   const none: Imported = { tags: [], vars: {}, when: [], stack: [] };
   for (const pb of opts.playbooks) {
     const file = errors.guard(() => readYamlFile(pb));
     if (file) planPlaybook(file, opts, sink, none, plays);
   }
+  for (const file of sources) planPlaybook(file, opts, sink, none, plays);
   errors.throwIfAny();
   const plan: Plan = { playbooks: opts.playbooks, plays };
   const undefinedErrors = checkUndefinedVariables(plan, opts.inventory, opts.extraVars);
