@@ -1,20 +1,12 @@
 // fabric vs ansible-playbook on the lab: first converge and median no-op rerun, per host count.
 // Usage: node bench/bench.mjs [--hosts 5,25,100] [--reruns 3] [--ansible-reruns 3] [--repeat 1] [--tools fabric,ansible] [--name perf] [--out file]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { writeAnsibleEnv } from './ansible-env.mjs';
+import { BENCH, FABRIC, REPO, flag, load1, log, median, timed } from './lib.mjs';
 
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const REPO = join(BENCH, '..');
-const FABRIC = join(REPO, 'bin', 'fabric');
-
-function flag(name, dflt) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-}
 const HOSTS = flag('hosts', '5,25,100').split(',').map(Number);
 const RERUNS = Number(flag('reruns', '3'));
 // Ansible takes minutes per run at 100 hosts on 2 cores: fewer no-op reruns keep the bench in an hour.
@@ -27,23 +19,6 @@ const LAB = flag('name', 'perf');
 const OUT = flag('out', join(BENCH, 'results', 'latest.json'));
 if (LAB === 'fab') throw new Error('the default lab `fab` belongs to the integration suite: pick another --name');
 
-const log = (s) => process.stderr.write(`${s}\n`);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const load1 = () => Number(loadavg()[0].toFixed(2));
-
-/** Runs argv, returns wall ms, exit code and output; never through a shell. */
-function timed(argv, env = {}) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, code, stdout, stderr }));
-  });
-}
 
 /** Ansible-style recap (both tools print it): host -> counters. */
 function recap(stdout) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench [-- --hosts 5,25,100 --reruns 3 --repeat 1 --tools fabric,ansible --name perf]
+# npm run bench:adhoc [-- --hosts 5 --runs 7 --name adh]
 # Needs root (the lab), Debian's ansible package (ansible-playbook with ansible.posix) and socat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,4 +10,6 @@ if ! command -v ansible-playbook >/dev/null; then
   [ "$(id -u)" -eq 0 ] || { echo "bench: needs root and Debian's ansible (apt-get install -y --no-install-recommends ansible)" >&2; exit 1; }
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible >/dev/null
 fi
+# --adhoc first: the ad-hoc bench (bench/adhoc.mjs) instead of the playbook one.
+if [ "${1:-}" = "--adhoc" ]; then shift; exec node bench/adhoc.mjs "$@"; fi
 exec node bench/bench.mjs "$@"
