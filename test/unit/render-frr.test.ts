@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderRoleTemplate } from './render-vars.js';
+import { renderRoleTemplate, REPO, seedInventory } from './render-vars.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fabric-frr-render-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,5 +80,23 @@ describe('lab speaker frr.conf (MetalLB FRR-mode shape) for w2', () => {
     const r = vtyshCheck(conf, 'w2.conf');
     expect(r.output).not.toMatch(/Unknown command/);
     expect(r.status).toBe(0);
+  });
+});
+
+describe('bgp_password: TCP MD5 on both ends of every session', () => {
+  const text = readFileSync(join(REPO, 'inventory', 'hosts.yml'), 'utf8').replace(/^( +)fabric_host: /gm, '$1bgp_password: "md5-S3cret"\n$1fabric_host: ');
+  const inv = seedInventory(text);
+  const router = renderRoleTemplate('frr_router', 'frr.conf', 'router', inv);
+  const speaker = renderRoleTemplate('lab_speaker', 'frr.conf', 'w1', inv);
+
+  it('the router sets it on the peer-group, each speaker on its router neighbor; both pass vtysh -C', () => {
+    expect(lines(router)).toContain(' neighbor K8S password md5-S3cret');
+    expect(lines(speaker)).toContain(' neighbor 172.16.1.210 password md5-S3cret');
+    for (const [conf, name] of [[router, 'pw-router.conf'], [speaker, 'pw-w1.conf']] as const) expect(vtyshCheck(conf, name).status).toBe(0);
+  });
+
+  it('unset (the default, empty), no password line is rendered', () => {
+    expect(renderRoleTemplate('frr_router', 'frr.conf', 'router')).not.toContain('password');
+    expect(renderRoleTemplate('lab_speaker', 'frr.conf', 'w1')).not.toContain('password');
   });
 });

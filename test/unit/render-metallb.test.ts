@@ -47,9 +47,15 @@ describe('MetalLB resources rendered from the seed inventory', () => {
         apiVersion: 'metallb.io/v1beta2',
         kind: 'BGPPeer',
         metadata: { name: 'router', namespace: 'metallb-system' },
-        spec: { myASN: 64513, peerASN: 64512, peerAddress: '172.16.1.210', holdTime: '9s', keepaliveTime: '3s' },
+        spec: { myASN: 64513, peerASN: 64512, peerAddress: '172.16.1.210', holdTime: '9s', keepaliveTime: '3s', password: '' },
       },
     ]);
+  });
+
+  it('carries bgp_password to the BGPPeer (TCP MD5 with the router)', () => {
+    const text = readFileSync(join(REPO, 'inventory', 'hosts.yml'), 'utf8').replace(/^( +)fabric_host: /gm, '$1bgp_password: "md5-S3cret"\n$1fabric_host: ');
+    const peers = metallbResources(seedInventory(text)).filter((d) => d.kind === 'BGPPeer');
+    expect(peers.map((p) => p.spec.password)).toEqual(['md5-S3cret']);
   });
 
   it('advertises the pool (without a BGPAdvertisement nothing is announced)', () => {
