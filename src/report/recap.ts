@@ -37,16 +37,18 @@ export function formatRecapLine(host: string, s: HostStats, color = false): stri
   ].join(' ');
 }
 
-interface ChangedTask {
+interface Change {
   task: TaskInfo;
+  host: string;
   itemsChanged?: number;
   itemsTotal?: number;
   durationMs: number;
 }
 
-/** What the recap needs beyond the executor's stats: which tasks changed each host, and the run's length. */
+/** What the recap needs beyond the executor's stats: what changed where, and the run's length. */
 export class RunSummary {
-  private readonly changed = new Map<string, ChangedTask[]>();
+  /** In the order the changes happened. */
+  private readonly changes: Change[] = [];
   private startedAt?: number;
   private endedAt?: number;
 
@@ -59,17 +61,14 @@ export class RunSummary {
     const items = Array.isArray(e.outcome.items) ? e.outcome.items : undefined;
     const itemsChanged = items?.filter((it) => it.status === 'changed').length;
     if (e.outcome.status !== 'changed' && !itemsChanged) return;
-    const list = this.changed.get(e.host) ?? [];
-    list.push({ task: e.task, itemsChanged, itemsTotal: items?.length, durationMs: e.outcome.durationMs });
-    this.changed.set(e.host, list);
+    this.changes.push({ task: e.task, host: e.host, itemsChanged, itemsTotal: items?.length, durationMs: e.outcome.durationMs });
   }
 
-  changedTasks(host: string): readonly ChangedTask[] {
-    return this.changed.get(host) ?? [];
-  }
-
-  get hostsWithChanges(): string[] {
-    return [...this.changed.keys()];
+  /** The tasks that changed something, first change first, each with its hosts (sorted). */
+  changedByTask(): { task: TaskInfo; hosts: Change[] }[] {
+    const byTask = new Map<TaskInfo, Change[]>();
+    for (const c of this.changes) byTask.set(c.task, [...(byTask.get(c.task) ?? []), c]);
+    return [...byTask].map(([task, hosts]) => ({ task, hosts: hosts.sort((a, b) => a.host.localeCompare(b.host)) }));
   }
 
   elapsedMs(): number {
@@ -78,12 +77,11 @@ export class RunSummary {
   }
 }
 
-function changedTaskText(c: ChangedTask): string {
+function changeText(c: Change): string {
   const extras: string[] = [];
-  if (c.task.handler) extras.push('handler');
   if (c.itemsTotal !== undefined) extras.push(`${c.itemsChanged ?? 0}/${c.itemsTotal} items`);
   extras.push(formatDuration(c.durationMs));
-  return `${taskLabel(c.task)} (${extras.join(', ')})`;
+  return `${c.host} (${extras.join(', ')})`;
 }
 
 export interface RecapOptions {
@@ -94,8 +92,8 @@ export interface RecapOptions {
 type RunEnd = Extract<RunEvent, { type: 'run_end' }>;
 
 /**
- * PLAY RECAP exactly as Ansible prints it, then fabric's CHANGED section (which tasks changed each host,
- * with loop item counts: ansible#14373, #33640) and the total duration.
+ * PLAY RECAP exactly as Ansible prints it, then fabric's CHANGED section (which tasks changed which
+ * hosts, with loop item counts: ansible#14373, #33640) and the total duration.
  */
 export function recapLines(e: RunEnd, summary: RunSummary, opts: RecapOptions): string[] {
   const lines: string[] = [];
@@ -103,13 +101,14 @@ export function recapLines(e: RunEnd, summary: RunSummary, opts: RecapOptions): 
   lines.push(banner('PLAY RECAP', opts.columns));
   const hosts = Object.keys(e.stats).sort();
   for (const host of hosts) lines.push(formatRecapLine(host, e.stats[host]!, opts.color));
+  // Grouped by task, hosts indented under it: no line has the recap's `host : ` shape, so a grep
+  // for a host's recap line finds only that line.
   lines.push('', banner('CHANGED', opts.columns));
-  const changedHosts = [...new Set([...hosts, ...summary.hostsWithChanges])].filter((h) => summary.changedTasks(h).length);
-  if (changedHosts.length === 0) lines.push('no host changed');
-  for (const host of changedHosts.sort()) {
-    for (const c of summary.changedTasks(host)) {
-      lines.push(`${pad(host, stringc(host, COLOR.changed, opts.color), HOST_WIDTH)} : ${changedTaskText(c)}`);
-    }
+  const changed = summary.changedByTask();
+  if (changed.length === 0) lines.push('no host changed');
+  for (const { task, hosts } of changed) {
+    lines.push(`- ${taskLabel(task)}${task.handler ? ' (handler)' : ''}: ${hosts.length} host${hosts.length === 1 ? '' : 's'}`);
+    for (const c of hosts) lines.push(`    ${stringc(changeText(c), COLOR.changed, opts.color)}`);
   }
   lines.push('', `total duration: ${formatDuration(summary.elapsedMs())}`);
   return lines;

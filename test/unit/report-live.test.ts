@@ -76,7 +76,7 @@ describe('live reporter', () => {
     const recapAt = text.indexOf('PLAY RECAP');
     expect(recapAt).toBeGreaterThan(text.lastIndexOf('TASK [join cluster]'));
     expect(text.slice(recapAt)).toMatch(/\nw1 +: ok=1 +changed=0 +unreachable=0 +failed=1 +skipped=0 +rescued=0 +ignored=0/);
-    expect(text).toMatch(/CHANGED \*+\nrouter +: frr_router : render frr.conf \(0\.4s\)/);
+    expect(text).toMatch(/CHANGED \*+\n- frr_router : render frr.conf: 1 host\n {4}router \(0\.4s\)/);
   });
 
   it('finishes an interrupted run: hosts without a result end, the recap says so', async () => {
