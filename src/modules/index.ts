@@ -5,12 +5,14 @@ import authorized_key from './authorized_key.js';
 import blockinfile from './blockinfile.js';
 import command from './command.js';
 import copy from './copy.js';
+import cron from './cron.js';
 import debug from './debug.js';
 import dpkg_selections from './dpkg_selections.js';
 import fail from './fail.js';
 import fetch from './fetch.js';
 import file from './file.js';
 import get_url from './get_url.js';
+import git from './git.js';
 import group from './group.js';
 import hostname from './hostname.js';
 import ini_file from './ini_file.js';
@@ -49,7 +51,7 @@ const PREFIXES = ['ansible.builtin.', 'ansible.posix.', 'community.general.', 'a
  * (test/unit/module-registry.test.ts fails on a file missing from the list). Imported statically:
  * planning validates every task against its module, and one bundle loads faster than many files.
  */
-const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, authorized_key, blockinfile, command, copy, debug, dpkg_selections, fail, fetch, file, get_url, group, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, mount, package: packageModule, ping, raw, reboot, replace, route, script, service, set_fact, setup, shell, slurp, stat, sysctl, template, unarchive, user, wait_for, wait_for_connection };
+const MODULES: Record<string, ModuleDef<any>> = { apt, apt_repository, assert, authorized_key, blockinfile, command, copy, cron, debug, dpkg_selections, fail, fetch, file, get_url, git, group, hostname, include_vars, ini_file, kubectl_apply, lineinfile, meta, modprobe, mount, package: packageModule, ping, raw, reboot, replace, route, script, service, set_fact, setup, shell, slurp, stat, sysctl, template, unarchive, user, wait_for, wait_for_connection };
 
 const NAMES = Object.keys(MODULES).sort();
 export function moduleNames(): string[] {
