@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 
 # ansible: the oracle the *-oracle tests compare fabric's expressions and file edits with; Debian's
 # `ansible` (not just ansible-core) because their reports come through ansible.posix's json callback;
-# sudo: what become runs (test/integration/cli-flags.test.ts becomes another user with -b).
-APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible sudo)
+# sudo: what become runs (test/integration/cli-flags.test.ts becomes another user with -b);
+# cron and git: the crontab and git binaries the cron and git modules run on lab hosts (which share them).
+APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible sudo cron git)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { quote, shellJoin } from '../quote.js';
 import { defineFact } from './lib/facts.js';
+import { SYSTEMD_BOOTED } from './lib/systemd.js';
 import { defineModule } from './types.js';
 
 export interface ServiceArgs {
@@ -24,7 +25,7 @@ export interface ServiceState {
 export function serviceProbeScript(name: string): string {
   const n = quote(name);
   return [
-    'if [ -d /run/systemd/system ]; then',
+    `if ${SYSTEMD_BOOTED}; then`,
     '  echo init=systemd',
     `  echo "load=$(systemctl show -p LoadState --value -- ${n} 2>/dev/null)"`,
     `  echo "active=$(systemctl is-active -- ${n} 2>/dev/null)"`,

@@ -11,6 +11,7 @@ it('the registry lists every module file in src/modules, under its file name', a
   for (const name of files) expect((await loadModule(name)).name).toBe(name);
   expect(canonicalModuleName('ansible.builtin.copy')).toBe('copy');
   expect(canonicalModuleName('ansible.posix.sysctl')).toBe('sysctl');
+  expect(canonicalModuleName('ansible.builtin.systemd')).toBe('systemd_service'); // an alias, not a file
   expect(canonicalModuleName('copyy')).toBeUndefined();
   await expect(loadModule('copyy')).rejects.toThrow("no module named 'copyy'");
 });
