@@ -5,6 +5,10 @@ export const EXIT = {
   failed: 2,
   unreachable: 4,
   badInput: 5,
+  /** --detailed-exitcode: every host ok, and something changed (or, with --check, would change). */
+  changed: 6,
+  /** --assert-idempotent: the second run changed something. */
+  notIdempotent: 7,
   interrupted: 130,
 } as const;
 

@@ -32,6 +32,8 @@ export interface PlayFlags {
   becomePasswordFile?: string;
   acceptNewHostKeys?: boolean;
   askBecomePass?: boolean;
+  detailedExitcode?: boolean;
+  assertIdempotent?: boolean;
 }
 
 const DEFAULT_PLAYBOOK = 'playbooks/site.yml';
@@ -121,6 +123,8 @@ export function registerPlayCommands(program: Command): void {
     .option('--force-handlers', 'run notified handlers even on hosts that failed')
     .option('--step', 'confirm each task before it runs: (y)es, (n)o, (c)ontinue without asking')
     .option('--retry-file', 'after a run with failed or unreachable hosts, write them to <playbook>.retry (for -l @file)')
+    .option('--detailed-exitcode', 'exit 6 when every host is ok and something changed (with --check: would change)')
+    .option('--assert-idempotent', 'run the play a second time; exit 7 naming the tasks when that run changes anything')
     .action(async (playbooks: string[], flags: PlayFlags) => {
       const { runPlay } = await import('./run-play.js');
       process.exitCode = await runPlay(playbooks.length ? playbooks : [DEFAULT_PLAYBOOK], flags);

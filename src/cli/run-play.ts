@@ -15,6 +15,7 @@ import { parseExtraVars, resolvePlaybook, type PlayFlags } from './play.js';
 import { becomePasswordFrom, connectionDefaults, limitPattern, writeRetryFile } from './run-flags.js';
 import { startAtTask } from '../plan/start-at.js';
 import type { Reporter, TaskInfo } from '../run/events.js';
+import { taskLabel } from '../report/format.js';
 import type { RunSummary } from '../run/run-context.js';
 
 interface Loaded {
@@ -165,7 +166,7 @@ export function startHolderEarly(): { forget(): Promise<void> } {
   return { forget: async () => (await held)?.forgetHolderStart() };
 }
 
-export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile'>;
+export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile' | 'detailedExitcode'>;
 
 /** Runs a plan with the run flags: become password, Ctrl-C handling, the executor. Shared by play and ad-hoc. */
 export async function executePlan(
@@ -202,6 +203,7 @@ export async function executePlan(
       becomePassword,
       taskTimeout: numbers.taskTimeout,
       forceHandlers: !!flags.forceHandlers,
+      detailedExitcode: !!flags.detailedExitcode,
       confirm: flags.step ? stepper() : undefined,
       connectTimeoutMs: numbers.timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
@@ -231,15 +233,50 @@ export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<nu
     listPlan(loaded.plan, flags);
     return EXIT.ok;
   }
+  if (flags.assertIdempotent && flags.check) throw new InputError('--assert-idempotent runs the play twice for real: it cannot be combined with --check');
   const mode = flags.json ? 'json' : process.stdout.isTTY && !process.env.CI ? 'live' : 'plain';
   const reporter = await createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
   clock.running();
-  const summary = await executePlan(loaded.plan, loaded, flags, numbers, reporter, clock.wrap);
+  let summary = await executePlan(loaded.plan, loaded, flags, numbers, reporter, clock.wrap);
   clock.done();
+  if (flags.assertIdempotent && (summary.exitCode === EXIT.ok || summary.exitCode === EXIT.changed)) {
+    // An idempotent second run keeps the first run's code (6 with --detailed-exitcode when it changed).
+    const second = await secondRun(loaded, flags, numbers, mode);
+    if (second.exitCode !== EXIT.ok) summary = second;
+  }
   if (flags.retryFile) {
     const failed = Object.entries(summary.stats).filter(([, s]) => s.failed > 0 || s.unreachable > 0).map(([h]) => h);
     const path = writeRetryFile(playbooks[0]!, failed);
     if (path) process.stderr.write(`to retry, use: --limit @${path}\n`);
   }
   return summary.exitCode;
+}
+
+/**
+ * --assert-idempotent: the same plan again (molecule's idempotence step). Any change is exit 7,
+ * naming each task and its hosts; a failure in the second run keeps its own code.
+ */
+async function secondRun(loaded: Loaded, flags: PlayFlags, numbers: RunNumbers, mode: 'json' | 'live' | 'plain'): Promise<RunSummary> {
+  process.stderr.write('\nidempotence check: running the play a second time\n');
+  const changed = new Map<string, Set<string>>();
+  const reporter = await createReporter({ mode, verbose: flags.verbose, diff: !!flags.diff });
+  const watching: Reporter = {
+    onEvent(e) {
+      if (e.type === 'host_result' && (e.outcome.status === 'changed' || e.outcome.items?.some((i) => i.status === 'changed'))) {
+        const key = `${taskLabel(e.task)} (${e.task.file}:${e.task.line})`;
+        changed.set(key, (changed.get(key) ?? new Set()).add(e.host));
+      }
+      reporter.onEvent(e);
+    },
+    close: () => reporter.close(),
+  };
+  const summary = await executePlan(loaded.plan, loaded, { ...flags, detailedExitcode: false }, numbers, watching);
+  if (summary.exitCode !== EXIT.ok) return summary;
+  if (!changed.size) {
+    process.stderr.write('idempotent: the second run changed nothing\n');
+    return summary;
+  }
+  process.stderr.write(`not idempotent: the second run changed ${changed.size} task${changed.size === 1 ? '' : 's'}:\n`);
+  for (const [task, hosts] of changed) process.stderr.write(`  ${task}: ${[...hosts].sort().join(', ')}\n`);
+  return { ...summary, exitCode: EXIT.notIdempotent };
 }

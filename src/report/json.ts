@@ -1,6 +1,6 @@
 import type { FileDiff, ModuleResult } from '../modules/types.js';
 import type { HostResult, HostStats, HostStatus, Reporter, RunEvent, TaskInfo } from '../run/events.js';
-import { NO_LOG } from './format.js';
+import { NO_LOG, taskLabel } from './format.js';
 import { flushStream } from './plain.js';
 
 export interface JsonItem {
@@ -40,8 +40,18 @@ export interface JsonPlay {
   stopped?: string;
 }
 
+/** A task that changed (or, in check mode, would change) hosts: what --detailed-exitcode's 6 is about. */
+export interface JsonChange {
+  task: string;
+  file: string;
+  line: number;
+  hosts: string[];
+}
+
 export interface JsonReport {
   plays: JsonPlay[];
+  /** Every task that changed something, in the order they ran, with the hosts it changed. */
+  changes: JsonChange[];
   stats: Record<string, HostStats>;
   exitCode: number | null;
   interrupted: boolean;
@@ -82,7 +92,8 @@ export function jsonHostResult(task: TaskInfo, o: HostResult): JsonHostResult {
 
 /** Collects the run and prints one JSON document at close, for scripts (`--json`). */
 export class JsonReporter implements Reporter {
-  private readonly report: JsonReport = { plays: [], stats: {}, exitCode: null, interrupted: false };
+  private readonly report: JsonReport = { plays: [], changes: [], stats: {}, exitCode: null, interrupted: false };
+  private readonly changeOf = new Map<TaskInfo, JsonChange>();
   private readonly tasks = new Map<number, JsonTask>();
   private play?: JsonPlay;
   private closed = false;
@@ -103,6 +114,7 @@ export class JsonReporter implements Reporter {
         break;
       case 'host_result':
         this.taskEntry(e.task).hosts[e.host] = jsonHostResult(e.task, e.outcome);
+        if (e.outcome.status === 'changed' || e.outcome.items?.some((i) => i.status === 'changed')) this.noteChange(e.task, e.host);
         break;
       case 'run_end':
         this.report.stats = e.stats;
@@ -123,6 +135,16 @@ export class JsonReporter implements Reporter {
     this.closed = true;
     this.out.write(JSON.stringify(this.report, null, 2) + '\n');
     return flushStream(this.out);
+  }
+
+  private noteChange(task: TaskInfo, host: string): void {
+    let c = this.changeOf.get(task);
+    if (!c) {
+      c = { task: taskLabel(task), file: task.file, line: task.line, hosts: [] };
+      this.changeOf.set(task, c);
+      this.report.changes.push(c);
+    }
+    c.hosts.push(host);
   }
 
   private taskEntry(task: TaskInfo): JsonTask {

@@ -45,7 +45,9 @@ export class Executor {
         ? EXIT.failed
         : all.some((s) => s.unreachable > 0)
           ? EXIT.unreachable
-          : EXIT.ok;
+          : rc.opts.detailedExitcode && all.some((s) => s.changed > 0)
+            ? EXIT.changed
+            : EXIT.ok;
     rc.opts.reporter.onEvent({ type: 'run_end', stats, exitCode, interrupted });
     return { exitCode, stats, interrupted };
   }

@@ -31,6 +31,8 @@ export interface RunOptions extends PoolOptions {
   taskTimeout?: number;
   /** Aborted on SIGINT: no new task starts; running ones finish. */
   signal?: AbortSignal;
+  /** --detailed-exitcode: a run where every host is ok but something changed (or would, in check mode) exits EXIT.changed. */
+  detailedExitcode?: boolean;
   /** After the abort, how long running tasks may take before the run gives up on them (default 30 s). */
   interruptGraceMs?: number;
 }
