@@ -21,6 +21,7 @@ const REGISTRARS = {
   lab: async (p: Command) => (await import('./lab.js')).registerLabCommands(p),
   disconnect: async (p: Command) => (await import('./disconnect.js')).registerDisconnectCommand(p),
   modules: async (p: Command) => (await import('./modules.js')).registerModulesCommand(p),
+  vault: async (p: Command) => (await import('./vault.js')).registerVaultCommands(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
@@ -29,6 +30,7 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['lab', 'lab'],
   ['disconnect', 'disconnect'],
   ['modules', 'modules'],
+  ['vault', 'vault'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {
