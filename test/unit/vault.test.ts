@@ -158,7 +158,7 @@ describe('vaults in YAML', () => {
     expect(yf.value).toEqual({ plain: 'visible', token: 'tok-123456', nested: { deep: 'deep-secret' } });
     expect(holdsSecret('tok-123456')).toBe(true);
     expect(holdsSecret('visible')).toBe(false);
-    expect(yf.keyPosAt(['nested', 'deep']).line).toBe(9); // positions are the file's, past the vault lines
+    expect(yf.keyPosAt(['nested', 'deep']).line).toBe(10); // positions are the file's, past the vault lines
     const whole = parseYaml('/x/whole.yml', encryptVault(pw('db_password: hunter2hunter\nport: 5432\n'), pw('pw')));
     expect(whole.value).toEqual({ db_password: 'hunter2hunter', port: 5432 });
     expect(whole.vaulted).toBe('open');
