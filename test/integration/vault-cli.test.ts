@@ -5,7 +5,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runFabric, type FabricRun } from '../support/fabric.js';
+import { spawn } from 'node:child_process';
+import { FABRIC_BIN, REPO, runFabric, type FabricRun } from '../support/fabric.js';
 
 const ANSIBLE_VAULT = '/usr/bin/ansible-vault';
 const haveAnsible = existsSync(ANSIBLE_VAULT);
@@ -275,5 +276,49 @@ describe('vaulted vars in check and play', () => {
     expect(shut.stdout).toContain('(2 vaulted files not checked)');
     const wrong = await runFabric(['check', p('play/pb.yml'), '-i', inv(), '--vault-password-file', p('pw2')]);
     expect(wrong.code).toBe(5);
+  });
+});
+
+/** Runs fabric on a pseudo-terminal (script(1)); each answer is typed once its prompt has appeared. */
+function onTerminal(args: string[], answers: [string, string][]): Promise<FabricRun> {
+  const cmd = ['exec', process.execPath, FABRIC_BIN, ...args].map((a, i) => (i === 0 ? a : `'${a}'`)).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: REPO, env: { ...process.env, FABRIC_VAULT_PASSWORD_FILE: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let seen = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      const next = answers[0];
+      if (next && stdout.indexOf(next[0], seen) >= 0) {
+        seen = stdout.indexOf(next[0], seen) + next[0].length;
+        answers.shift();
+        child.stdin.write(`${next[1]}\r`);
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr: '' });
+    });
+  });
+}
+
+describe('--ask-vault-pass on a terminal', () => {
+  it('asks without echo, and a new password twice', async () => {
+    const f = p('prompted.txt');
+    writeFileSync(f, 'prompted plaintext\n');
+    const enc = await onTerminal(['vault', 'encrypt', '--ask-vault-pass', f], [['New Vault password: ', 'typed-pw-1'], ['Confirm New Vault password: ', 'typed-pw-1']]);
+    expect(enc.code, enc.stdout).toBe(0);
+    expect(enc.stdout).not.toContain('typed-pw-1');
+    expect(readFileSync(f, 'utf8').startsWith('$ANSIBLE_VAULT;1.1;AES256')).toBe(true);
+    const view = await onTerminal(['vault', 'view', '-J', f], [['Vault password: ', 'typed-pw-1']]);
+    expect(view.code, view.stdout).toBe(0);
+    expect(view.stdout).toContain('prompted plaintext');
+    expect(view.stdout).not.toContain('typed-pw-1');
+    writeFileSync(p('prompted2.txt'), 'other\n');
+    const mismatch = await onTerminal(['vault', 'encrypt', '--vault-id', 'x@prompt', p('prompted2.txt')], [['New vault password (x): ', 'one'], ['Confirm new vault password (x): ', 'two']]);
+    expect(mismatch.code).toBe(5);
+    expect(mismatch.stdout).toContain('do not match');
   });
 });
