@@ -264,6 +264,15 @@ describe('vaulted vars in check and play', () => {
     expect(existsSync(p('play/out/result'))).toBe(false);
   });
 
+  it('fabric inventory edits an inventory holding a !vault value without a password, keeping the vault bytes', async () => {
+    const file = p('vaulted-inventory.yml');
+    const before = `all:\n  hosts:\n    h1:\n      ${secretBlock.replace(/\n    /g, '\n      ')}\n`;
+    writeFileSync(file, before);
+    const r = await runFabric(['inventory', '-i', file, 'set-var', '--host', 'h1', 'colour=blue']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(`${before}      colour: blue\n`);
+  });
+
   it('check: with the passwords it checks everything; without, it says what it could not check', async () => {
     const ok = await runFabric(['check', p('play/pb.yml'), '-i', inv(), '-e', `@${p('play/extra.yml')}`, ...pwArgs()]);
     expect(ok.code, explain(ok)).toBe(0);
