@@ -10,11 +10,12 @@ export function canPrompt(): boolean {
 export function promptHidden(question: string, why: string): Promise<string> {
   if (!canPrompt()) throw new InputError(`${why} needs a terminal to ask for the vault password, and stdin is not one`, undefined, 'give --vault-password-file FILE or --vault-id label@FILE instead');
   const stdin = process.stdin;
-  process.stderr.write(question);
   return new Promise((resolve) => {
     let typed = '';
     const wasRaw = stdin.isRaw;
+    // Echo off before the question shows: what is typed as soon as it appears is never echoed.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     stdin.setEncoding('utf8');
     const done = (): void => {
