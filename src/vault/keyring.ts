@@ -14,6 +14,7 @@ export type WithoutPassword = 'error' | 'note';
 let secrets: VaultSecret[] = [];
 let withoutPassword: WithoutPassword = 'error';
 const opened = new Map<string, string>();
+let decryptions = 0;
 const shut: ShutVault[] = [];
 
 /** A vault left shut: where, and whether it was a whole file (whose variable names are then unknown). */
@@ -32,6 +33,11 @@ export function useVaultSecrets(list: VaultSecret[], mode: WithoutPassword = 'er
 
 export function hasVaultSecrets(): boolean {
   return secrets.length > 0;
+}
+
+/** How many vault texts this run has decrypted (each once: the rest come from the cache). */
+export function vaultDecryptions(): number {
+  return decryptions;
 }
 
 /** Vaults left shut because no password was given (`fabric check`), where they are. */
@@ -92,6 +98,7 @@ export function openVault(text: string, pos: SourcePos, what: string, whole = fa
     throw new InputError(`${what} is vault-encrypted and no vault password was given`, pos, 'give --vault-password-file FILE, --vault-id label@FILE or --ask-vault-pass');
   }
   const { plaintext } = decryptWith(text, secrets, what, pos);
+  decryptions++;
   let out: string;
   try {
     out = utf8.decode(plaintext);
