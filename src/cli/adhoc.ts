@@ -16,7 +16,7 @@ import { loadDiffRenderer } from '../report/diff.js';
 import { createReporter } from '../report/index.js';
 import type { HostResult, Reporter, RunEvent } from '../run/events.js';
 import { addExecOptions, addTargetOptions, parseExtraVars, type PlayFlags } from './play.js';
-import { connectionDefaults, limitPattern } from './run-flags.js';
+import { connectionDefaults, limitPattern, setUpVault } from './run-flags.js';
 import { executePlan, runNumbers, startHolderEarly } from './run-play.js';
 
 export interface AdhocFlags extends PlayFlags {
@@ -61,6 +61,7 @@ function onCommandLine(e: unknown, module: string): unknown {
 
 async function planAdhoc(pattern: string, module: string, args: unknown, flags: PlayFlags) {
   const cwd = process.cwd();
+  await setUpVault(flags, 'error');
   const inventory = loadInventory(flags.inventory, { playbookDirs: [cwd], defaults: connectionDefaults(flags) });
   const extraVars: Vars = parseExtraVars(flags.extraVars);
   const play = [{ name: 'Ansible Ad-Hoc', hosts: pattern, gather_facts: false, tasks: [{ name: module, [module]: args }] }];

@@ -7,6 +7,7 @@ import { parse as parseYamlValue } from 'yaml';
 import { InputError, InputErrors } from '../errors.js';
 import { didYouMean } from '../load/schema.js';
 import { loadInventory, loadInventoryText, type LoadedInventory } from '../inventory/index.js';
+import { useVaultSecrets } from '../vault/keyring.js';
 import {
   checkVarName,
   overriddenNotes,
@@ -147,7 +148,9 @@ export function registerInventoryCommands(program: Command): void {
   const inv = program
     .command('inventory')
     .description('show and edit the inventory (comments and layout are kept)')
-    .option('-i, --inventory <file>', 'inventory file', DEFAULT_INVENTORY);
+    .option('-i, --inventory <file>', 'inventory file', DEFAULT_INVENTORY)
+    // Vaults stay shut here: an edit keeps their text byte for byte, and `show` prints it as written.
+    .hook('preAction', () => useVaultSecrets([], 'note'));
 
   inv
     .command('list')

@@ -23,6 +23,7 @@ const REGISTRARS = {
   disconnect: async (p: Command) => (await import('./disconnect.js')).registerDisconnectCommand(p),
   modules: async (p: Command) => (await import('./modules.js')).registerModulesCommand(p),
   adhoc: async (p: Command) => (await import('./adhoc.js')).registerAdhocCommands(p),
+  vault: async (p: Command) => (await import('./vault.js')).registerVaultCommands(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
@@ -33,6 +34,7 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['modules', 'modules'],
   ['run', 'adhoc'],
   ['facts', 'adhoc'],
+  ['vault', 'vault'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {

@@ -8,7 +8,8 @@ export function printInputErrors(e: InputError | InputErrors): number {
     process.stderr.write(`error: ${err.located}\n`);
     if (err.pos && process.env.FABRIC_NO_FRAMES !== '1') {
       try {
-        process.stderr.write(codeFrame(readYamlFile(err.pos.file), err.pos) + '\n');
+        const frame = codeFrame(readYamlFile(err.pos.file), err.pos);
+        if (frame) process.stderr.write(frame + '\n');
       } catch {
         // the file itself is unreadable: the one-line error already says where
       }

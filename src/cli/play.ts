@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { EXIT, InputError } from '../errors.js';
+import { readYamlFile } from '../load/yaml.js';
 import type { Vars } from '../modules/types.js';
+import type { VaultPasswordFlags } from '../vault/passwords.js';
+import { addVaultOptions } from './run-flags.js';
 
-export interface PlayFlags {
+export interface PlayFlags extends VaultPasswordFlags {
   inventory: string;
   limit?: string;
   tags?: string[];
@@ -55,7 +58,8 @@ export function parseExtraVars(values: string[] = []): Vars {
     if (v.startsWith('@')) {
       const file = v.slice(1);
       if (!existsSync(file)) throw new InputError(`extra vars file '${file}' not found`);
-      const data = parseYaml(readFileSync(file, 'utf8'), { schema: 'core' }) as unknown;
+      // Through the one YAML loader: errors at file:line, a vault-encrypted file or `!vault` values opened.
+      const data = readYamlFile(file).value;
       if (!data || typeof data !== 'object' || Array.isArray(data)) throw new InputError(`extra vars file '${file}' must hold a mapping`);
       Object.assign(out, data);
     } else if (v.trimStart().startsWith('{')) {
@@ -74,9 +78,9 @@ export function parseExtraVars(values: string[] = []): Vars {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const count = (_: string, prev: number) => prev + 1;
 
-/** Which hosts and variables: every command that targets hosts takes these. */
+/** Which hosts and variables (and the vault passwords that open them): every command that targets hosts takes these. */
 export function addTargetOptions(cmd: Command): Command {
-  return cmd
+  return addVaultOptions(cmd)
     .option('-i, --inventory <file>', 'inventory file', DEFAULT_INVENTORY)
     .option('-l, --limit <pattern>', 'further limit hosts to this pattern')
     .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a YAML/JSON mapping (repeatable)', collect);

@@ -1,9 +1,12 @@
-/** The ansible-playbook flags that become variables, a limit file, a password file, and the retry file. */
+/** The ansible-playbook flags that become variables, a limit file, password files (sudo, vault), and the retry file. */
+import type { Command } from 'commander';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import type { VarsLayer } from '../inventory/vars-files.js';
 import type { Vars } from '../modules/types.js';
+import { useVaultSecrets, type WithoutPassword } from '../vault/keyring.js';
+import { loadVaultSecrets, type VaultPasswordFlags } from '../vault/passwords.js';
 
 export interface ConnectionFlags {
   user?: string;
@@ -68,4 +71,22 @@ export function writeRetryFile(playbook: string, failed: string[]): string | und
   writeFileSync(tmp, failed.map((h) => `${h}\n`).join(''));
   renameSync(tmp, path);
   return path;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The vault flags every command that loads playbooks or vault files takes, as ansible-playbook and ansible-vault spell them. */
+export function addVaultOptions(cmd: Command): Command {
+  return cmd
+    .option('--vault-id <label@source>', 'a vault password: label@FILE, label@SCRIPT or label@prompt (repeatable)', collect)
+    .option('--vault-password-file <file>', 'a vault password file, or an executable printing it (repeatable)', collect)
+    .option('-J, --ask-vault-pass', 'ask for the vault password on the terminal');
+}
+
+/**
+ * Reads the vault passwords the flags name (and FABRIC_VAULT_PASSWORD_FILE) before anything loads.
+ * `note` (fabric check): a vault no password opens is listed as not checked instead of failing.
+ */
+export async function setUpVault(flags: VaultPasswordFlags, withoutPassword: WithoutPassword): Promise<void> {
+  useVaultSecrets(await loadVaultSecrets(flags, { why: 'this run' }), withoutPassword);
 }

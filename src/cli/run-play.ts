@@ -12,7 +12,8 @@ import { forEachTask } from '../plan/walk.js';
 import { createReporter } from '../report/index.js';
 import { DEFAULT_INTERRUPT_GRACE_MS, Executor } from '../run/executor.js';
 import { parseExtraVars, resolvePlaybook, type PlayFlags } from './play.js';
-import { becomePasswordFrom, connectionDefaults, limitPattern, writeRetryFile } from './run-flags.js';
+import { becomePasswordFrom, connectionDefaults, limitPattern, setUpVault, writeRetryFile } from './run-flags.js';
+import { unopenedVaults, type WithoutPassword } from '../vault/keyring.js';
 import { startAtTask } from '../plan/start-at.js';
 import type { Reporter, TaskInfo } from '../run/events.js';
 import { taskLabel } from '../report/format.js';
@@ -24,8 +25,10 @@ interface Loaded {
   extraVars: Vars;
 }
 
-async function loadPlan(playbooks: string[], flags: PlayFlags): Promise<Loaded> {
+async function loadPlan(playbooks: string[], flags: PlayFlags, withoutVaultPassword: WithoutPassword = 'error'): Promise<Loaded> {
   const files = playbooks.map(resolvePlaybook);
+  // Passwords first (a prompt, a script): every vault opens while loading, before any host is touched.
+  await setUpVault(flags, withoutVaultPassword);
   const inventory = loadInventory(flags.inventory, { playbookDirs: [...new Set(files.map((f) => dirname(resolve(f))))], defaults: connectionDefaults(flags) });
   const extraVars = parseExtraVars(flags.extraVars);
   const plan = await buildPlan({
@@ -111,11 +114,27 @@ function askPassword(): Promise<string> {
   });
 }
 
+/** What `fabric check` could not check for want of a vault password: said, never skipped silently. */
+function reportShutVaults(): void {
+  const shut = unopenedVaults();
+  if (!shut.length) return;
+  const lines = shut.map((v) => `not checked: ${v.whole ? `${v.pos.file} (a vault-encrypted file)` : `${v.pos.file}:${v.pos.line}:${v.pos.col} (a !vault value)`}: no vault password given\n`);
+  process.stderr.write([...new Set(lines)].join(''));
+  if (shut.some((v) => v.whole)) process.stderr.write('not checked: undefined variables (the names a vault-encrypted file defines are unknown without its password)\n');
+  process.stderr.write('give --vault-password-file, --vault-id or --ask-vault-pass to check them\n');
+}
+
 export async function checkPlaybooks(playbooks: string[], flags: PlayFlags): Promise<number> {
-  const { plan } = await loadPlan(playbooks, flags);
+  let plan: Plan;
+  try {
+    ({ plan } = await loadPlan(playbooks, flags, 'note'));
+  } finally {
+    reportShutVaults();
+  }
   let tasks = 0;
   for (const p of plan.plays) for (const s of p.sections) forEachTask(s, () => tasks++);
-  process.stdout.write(`ok: ${plan.playbooks.join(', ')}: ${plan.plays.length} plays, ${tasks} tasks\n`);
+  const shut = new Set(unopenedVaults().map((v) => v.pos.file)).size;
+  process.stdout.write(`ok: ${plan.playbooks.join(', ')}: ${plan.plays.length} plays, ${tasks} tasks${shut ? ` (${shut} vaulted file${shut === 1 ? '' : 's'} not checked)` : ''}\n`);
   return EXIT.ok;
 }
 

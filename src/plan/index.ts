@@ -15,6 +15,7 @@ import type { Plan, PlanItem, PlannedPlay, PlannedTask } from './types.js';
 import { readsFacts } from './fact-use.js';
 import { checkUndefinedVariables } from './undefined-vars.js';
 import { forEachTask } from './walk.js';
+import { unopenedVaults } from '../vault/keyring.js';
 
 export interface PlanOptions {
   playbooks: string[];
@@ -203,11 +204,14 @@ export async function buildPlan(opts: PlanOptions): Promise<Plan> {
   const none: Imported = { tags: [], vars: {}, when: [], stack: [] };
   for (const pb of opts.playbooks) {
     const file = errors.guard(() => readYamlFile(pb));
-    if (file) planPlaybook(file, opts, sink, none, plays);
+    // A vault-encrypted playbook `fabric check` could not open is listed as not checked, not misread as empty.
+    if (file && file.vaulted !== 'shut') planPlaybook(file, opts, sink, none, plays);
   }
   for (const file of sources) planPlaybook(file, opts, sink, none, plays);
   errors.throwIfAny();
   const plan: Plan = { playbooks: opts.playbooks, plays };
+  // A vars file left shut (check without a password) defines names nobody can know: no name is undefined then.
+  if (unopenedVaults().some((v) => v.whole)) return plan;
   const undefinedErrors = checkUndefinedVariables(plan, opts.inventory, opts.extraVars);
   if (undefinedErrors.length) throw new InputErrors(undefinedErrors);
   return plan;
@@ -236,6 +240,7 @@ function planPlaybook(file: YamlFile, opts: PlanOptions, sink: ExpandSink, impor
       const path = resolve(dirname(resolve(file.path)), raw.import_playbook as string);
       if (stack.includes(path)) throw new InputError(`import_playbook '${raw.import_playbook as string}' imports itself (${[...stack, path].map((p) => relative(process.cwd(), p)).join(' -> ')})`, at);
       const child = readYamlFile(path, at);
+      if (child.vaulted === 'shut') return;
       const tags = raw.tags === undefined ? [] : Array.isArray(raw.tags) ? (raw.tags as string[]) : [String(raw.tags)];
       const when = raw.when === undefined ? [] : (Array.isArray(raw.when) ? raw.when : [raw.when]).map((c) => compileCondition(c as string, file.posAt([i, 'when'])));
       planPlaybook(child, opts, sink, { tags: [...imported.tags, ...tags], vars: { ...imported.vars, ...((raw.vars as Vars | undefined) ?? {}) }, when: [...imported.when, ...when], stack }, plays);
