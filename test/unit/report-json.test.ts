@@ -84,6 +84,10 @@ describe('json reporter', () => {
           ],
         },
       ],
+      changes: [
+        { task: 'frr_router : render frr.conf', file: 'roles/frr_router/tasks/main.yml', line: 10, hosts: ['router'] },
+        { task: 'install packages', file: expect.any(String), line: expect.any(Number), hosts: ['w1'] },
+      ],
       stats: { router: stats({ ok: 1, changed: 1 }), w1: stats({ ok: 1, changed: 1, failed: 1, ignored: 1 }) },
       exitCode: 0,
       interrupted: false,
