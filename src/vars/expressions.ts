@@ -15,7 +15,7 @@ import { FILTERS } from './filters.js';
 import { callMethod, GLOBALS, METHOD_NAMES } from './methods.js';
 import { str } from './py.js';
 import { contains, TESTS } from './tests.js';
-import { noteArgs, noteRead } from './secrets.js';
+import { deriveSecret } from './secrets.js';
 import { compare, equals, getOwn, truthy, typeName, Undef } from './values.js';
 
 export interface Expression {
@@ -332,8 +332,9 @@ function call(n: Node, value: unknown, table: Record<string, Callable<unknown>>,
   const d = table[name!]!;
   const given = n.type === 'CallExpression' ? argValues(n.arguments as Node[], vars) : { positional: [], keywords: {} };
   const { args, kw } = bindArguments(d, given.positional, given.keywords);
-  noteArgs([value, ...given.positional, ...Object.values(given.keywords)]);
-  return d.fn(d.acceptsUndefined ? value : need(value), args, kw);
+  const out = d.fn(d.acceptsUndefined ? value : need(value), args, kw);
+  deriveSecret([value, ...given.positional, ...Object.values(given.keywords)], out);
+  return out;
 }
 
 function evaluateNode(n: Node, vars: Vars): unknown {
@@ -344,7 +345,6 @@ function evaluateNode(n: Node, vars: Vars): unknown {
     case 'ThisExpression': {
       const name = n.type === 'Identifier' ? (n.name as string) : 'this';
       const v = getOwn(vars, name);
-      noteRead(v);
       return v === undefined ? new Undef(name) : v;
     }
     case 'MemberExpression': {
@@ -352,7 +352,6 @@ function evaluateNode(n: Node, vars: Vars): unknown {
       if (obj instanceof Undef) return obj; // name the first missing part: 'a' in a.b.c
       const key = n.computed ? need(evaluateNode(n.property as Node, vars)) : ((n.property as Node).name as string);
       const v = member(obj, key);
-      noteRead(v);
       return v === undefined ? new Undef(describe(n)) : v;
     }
     case 'ArrayExpression':

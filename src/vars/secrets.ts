@@ -1,7 +1,7 @@
 /**
- * Secrets by origin. Every vault plaintext of the run is registered here, and so is every value
- * templated from one (a render that read a secret, or passed one through a filter or helper,
- * registers what it produced), so `{{ bgp_password | b64encode }}` is as secret as the password.
+ * Secrets by origin. Every vault plaintext of the run is registered here, and so is whatever a
+ * filter, test, method or helper makes of one, so `{{ bgp_password | b64encode }}` is as secret
+ * as the password. Text around a secret stays readable: `password is ********`.
  * Output is masked at the process's stdout and stderr (src/cli/output-mask.ts) and in files
  * fabric writes on the controller, with no `no_log` needed.
  *
@@ -12,13 +12,10 @@ import { isPlainObject } from './values.js';
 
 export const MASK = '********';
 export const MIN_SECRET = 4;
-/** Derived text shorter than this is not registered: `{{ secret is defined }}` writes "True". */
-const MIN_DERIVED = 8;
 
 const known = new Set<string>();
 /** Longest first, so a secret containing another is masked whole. Rebuilt on registration. */
 let ordered: string[] = [];
-let tainted = false;
 
 function add(text: string, min: number): void {
   if (text.length < min || known.has(text)) return;
@@ -68,32 +65,16 @@ export function maskDeep<T>(value: T): T {
   return value;
 }
 
-/** A template or expression read a string: secret text taints the render it is part of. */
-export function noteRead(value: unknown): void {
-  if (known.size !== 0 && !tainted && (typeof value === 'string' || typeof value === 'number') && holdsSecret(value)) tainted = true;
-}
-
-/** A filter, test, method or helper was given these values: a secret among them taints the render. */
-export function noteArgs(values: unknown[]): void {
-  if (known.size !== 0 && !tainted && values.some((v) => holdsSecret(v))) tainted = true;
+/**
+ * A filter, test, method or helper turned these inputs into output: when a secret is among the
+ * inputs, the text of the output is secret too (a boolean or number it returned is not text).
+ */
+export function deriveSecret(inputs: unknown[], output: unknown): void {
+  if (known.size !== 0 && inputs.some((v) => holdsSecret(v))) registerDerived(output);
 }
 
 function registerDerived(value: unknown): void {
-  if (typeof value === 'string') add(value, MIN_DERIVED);
+  if (typeof value === 'string') add(value, MIN_SECRET);
   else if (Array.isArray(value)) value.forEach(registerDerived);
   else if (isPlainObject(value)) Object.values(value).forEach(registerDerived);
-}
-
-/** Runs one render; when it read or transformed a secret, what it produced is secret too. */
-export function trackSecretUse<T>(render: () => T): T {
-  if (known.size === 0) return render();
-  const outer = tainted;
-  tainted = false;
-  try {
-    const result = render();
-    if (tainted) registerDerived(result);
-    return result;
-  } finally {
-    tainted = outer || tainted;
-  }
 }

@@ -35,7 +35,7 @@ import type { Vars } from '../modules/types.js';
 import { compileExpression, type Expression } from './expressions.js';
 import { cidrsOf, rangeFirst } from './ipv4-ranges.js';
 import { expressionSites } from './mustaches.js';
-import { noteArgs, noteRead, trackSecretUse } from './secrets.js';
+import { deriveSecret } from './secrets.js';
 import { textOf } from './py.js';
 import { compare, equals, getOwn, isPlainObject, truthy } from './values.js';
 
@@ -83,7 +83,6 @@ function resolveStrict(head: string, root: unknown, keys: string[], context: unk
     }
     cur = next;
   }
-  noteRead(cur);
   return cur;
 }
 
@@ -93,7 +92,6 @@ function resolveLenient(root: unknown, keys: string[]): unknown {
     if (cur === undefined) return undefined;
     cur = getOwn(cur, k);
   }
-  noteRead(cur);
   return cur;
 }
 
@@ -154,9 +152,10 @@ function defineHelper(name: string, min: number, max: number, fn: HelperFn): voi
       const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
       throw new TemplateFault(`helper '${name}' takes ${want} argument(s), got ${all.length}`, undefined, options.loc);
     }
-    noteArgs(all);
     try {
-      return fn.call(this, all, options);
+      const out = fn.call(this, all, options);
+      deriveSecret(all, out);
+      return out;
     } catch (e) {
       if (e instanceof TemplateFault) throw e;
       throw new TemplateFault(`helper '${name}': ${(e as Error).message}`, undefined, options.loc);
@@ -501,10 +500,6 @@ function run(c: Compiled, vars: Vars, where: SourcePos | undefined): string {
 /** Renders one string; a lone `{{ var }}` returns the variable's value with its type. */
 export function renderString(text: string, vars: Vars, where?: SourcePos): unknown {
   if (!text.includes('{{')) return text;
-  return trackSecretUse(() => renderValue(text, vars, where));
-}
-
-function renderValue(text: string, vars: Vars, where: SourcePos | undefined): unknown {
   const c = compiled(text, where);
   let value: unknown;
   if (c.nativeExpr) {
@@ -537,7 +532,7 @@ function renderValue(text: string, vars: Vars, where: SourcePos | undefined): un
 /** Renders to text always (template files). */
 export function renderText(text: string, vars: Vars, where?: SourcePos): string {
   if (!text.includes('{{')) return text;
-  return trackSecretUse(() => run(compiled(text, where), vars, where));
+  return run(compiled(text, where), vars, where);
 }
 
 /** A copy of value with every string in it rendered (keys are left as written). */

@@ -1,7 +1,6 @@
 // no_log hides a task's arguments and results from every output: the terminal (live view on a
 // pseudo-terminal), plain lines at -vvv, --json, and the error of a failing task. The kubeadm
 // join token travels like this: registered with no_log on the control plane, used with no_log.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { labExecCapture, type LabInfo } from '../../src/lab/index.js';
-import { FABRIC_BIN, REPO, runFabric, type FabricRun } from '../support/fabric.js';
+import { REPO, runFabric, runFabricOnTty, type FabricRun } from '../support/fabric.js';
 import { describeLab, requireLab } from '../support/lab.js';
 
 const tag = randomBytes(4).toString('hex');
@@ -54,22 +53,6 @@ function playbookText(): string {
   return JSON.stringify(plays);
 }
 
-/** Runs fabric on a pseudo-terminal (script(1)) of a real size, so the live view draws. */
-function runOnTty(args: string[]): Promise<FabricRun> {
-  const cmd = ['stty cols 120 rows 40;', 'exec', process.execPath, FABRIC_BIN, ...args].map((a, i) => (i < 2 ? a : `'${a}'`)).join(' ');
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_REQUIRE_PROXY: '1', TERM: 'xterm-256color' };
-    delete env.CI;
-    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
 function expectHidden(r: FabricRun): void {
   const all = r.stdout + r.stderr;
   expect(all, explain(r)).toContain(VISIBLE); // the capture works: a plain value shows
@@ -89,7 +72,7 @@ describeLab('no_log keeps secrets out of every output', () => {
 
   afterAll(async () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
-    if (worker) await labExecCapture(worker, ['rm', '-f', JOIN_FILE, `${JOIN_FILE}.copy`], { repoRoot: REPO });
+    if (worker) await labExecCapture(worker, ['rm', '-f', JOIN_FILE, `${JOIN_FILE}.copy`], { repoRoot: REPO, name: lab.name });
   });
 
   it('the kubeadm roles register and use the join command only with no_log', () => {
@@ -108,7 +91,7 @@ describeLab('no_log keeps secrets out of every output', () => {
     expect(r.code, explain(r)).toBe(2);
     expectHidden(r);
     // The secret did reach the host: the tasks ran with it.
-    const onHost = await labExecCapture(worker, ['cat', JOIN_FILE, `${JOIN_FILE}.copy`], { repoRoot: REPO });
+    const onHost = await labExecCapture(worker, ['cat', JOIN_FILE, `${JOIN_FILE}.copy`], { repoRoot: REPO, name: lab.name });
     expect(onHost.stdout).toBe(`kubeadm join 10.9.9.9:6443 --token ${SECRET} --discovery-token-ca-cert-hash sha256:00\ntoken=${SECRET}\n`);
   });
 
@@ -120,7 +103,7 @@ describeLab('no_log keeps secrets out of every output', () => {
   });
 
   it('the live view on a terminal', async () => {
-    const r = await runOnTty(['play', pb, '-i', lab.inventoryPath, '-vvv', '--diff']);
+    const r = await runFabricOnTty(['play', pb, '-i', lab.inventoryPath, '-vvv', '--diff']);
     expect(r.code, explain(r)).toBe(2);
     expect(r.stdout).toMatch(/\x1b\[1A/); // cursor up: the live view redrew rows, not plain lines
     expectHidden(r);

@@ -3,8 +3,8 @@ import { lazyTemplatedVars } from '../../src/run/lazy-vars.js';
 import { holdsSecret, MASK, maskDeep, maskSecrets, registerSecret } from '../../src/vars/secrets.js';
 import { renderString, renderText } from '../../src/vars/template.js';
 
-// Masking by origin: a vault value, and what is templated from it, is secret; what merely sits
-// beside it (another host's address in hostvars) is not.
+// Masking by origin: a vault value, and what a filter or helper makes of it, is secret; what merely
+// sits beside it (another host's address in hostvars) or text around it is not.
 describe('secrets by origin', () => {
   const pw = 'hunter2-bgp-password';
   registerSecret({ bgp_password: pw, port: 17923, short: 'ab' });
@@ -26,7 +26,11 @@ describe('secrets by origin', () => {
     const upper = renderString('{{ upper bgp_password }}', vars) as string;
     expect(maskSecrets(upper)).toBe(MASK);
     const hashed = renderText('sha={{ bgp_password | hash("sha256") }}', vars);
-    expect(maskSecrets(hashed)).toBe(MASK);
+    expect(maskSecrets(hashed)).toBe(`sha=${MASK}`);
+    // Text around a secret stays readable; a test or comparison of it is not secret.
+    expect(maskSecrets(renderText('password is {{ bgp_password }}', vars))).toBe(`password is ${MASK}`);
+    expect(renderText('{{ bgp_password is defined }} {{ (bgp_password | length) > 3 }}', vars)).toBe('True True');
+    expect(maskSecrets('True True')).toBe('True True');
   });
 
   it('a variable templated from a secret carries it through lazy rendering', () => {
@@ -34,6 +38,7 @@ describe('secrets by origin', () => {
     const out = renderText('cfg {{ wrapped }}', vars);
     expect(out).toBe(`cfg ${[...pw].reverse().join('')}-x`);
     expect(holdsSecret(out)).toBe(true);
+    expect(maskSecrets(out)).toBe(`cfg ${MASK}-x`);
   });
 
   it('reading beside a secret does not taint: other values of hostvars stay visible', () => {
