@@ -1,8 +1,11 @@
 // The seed in the lab: lab.yml converges and is idempotent, verify.yml passes, and each fault
-// the operator hit (L3 hashing, redirects, a node's BGP down) makes verify fail by name and is
-// repaired by the playbook. Kubernetes cannot run here: site.yml is only planned (--check).
-import { beforeAll, expect, it } from 'vitest';
+// the operator hit (L3 hashing, redirects, a node's BGP down, a BGP password that differs) makes
+// verify fail by name and is repaired by the playbook. Kubernetes cannot run here: site.yml is only planned (--check).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
 import { loadInventory } from '../../src/inventory/index.js';
 import { recap, REPO, runFabric, type FabricRun } from '../support/fabric.js';
 import { describeLab, requireLab } from '../support/lab.js';
@@ -112,6 +115,43 @@ describeLab('seed playbooks in the lab', () => {
     expect(fix.code, explain(fix)).toBe(0);
     const r = await play('verify.yml');
     expect(r.code, explain(r)).toBe(0);
+  }, LONG);
+
+  it('a vaulted bgp_password: sessions come up with it on both ends, stay down when the router has another, and verify says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fabric-bgp-vault-'));
+    try {
+      const SECRET = `md5-${randomBytes(6).toString('hex')}`;
+      const pass = join(dir, 'vault-pass');
+      writeFileSync(pass, 'lab vault password\n', { mode: 0o600 });
+      const enc = await runFabric(['vault', 'encrypt_string', '--vault-password-file', pass, '-n', 'bgp_password', SECRET]);
+      expect(enc.code, explain(enc)).toBe(0);
+      writeFileSync(join(dir, 'bgp.yml'), enc.stdout);
+      const vault = ['--vault-password-file', pass, '-e', `@${join(dir, 'bgp.yml')}`];
+      const on = await play('lab.yml', '--tags', 'router,speaker', ...vault, '--diff');
+      expect(on.code, explain(on)).toBe(0);
+      expect(on.stdout + on.stderr).not.toContain(SECRET);
+      expect(await mustExec(ROUTER, 'grep', '-c', `neighbor K8S password ${SECRET}`, '/etc/frr/frr.conf')).toBe('1\n');
+      expect(await mustExec(LAST_WORKER, 'grep', '-c', `password ${SECRET}`, '/etc/frr/frr.conf')).toBe('1\n');
+      const up = await play('verify.yml', ...vault);
+      expect(up.code, explain(up)).toBe(0);
+
+      // The router with another password: TCP MD5 drops every segment, no session comes up.
+      const wrong = await play('lab.yml', '--tags', 'router', '-e', 'bgp_password=not-the-vaulted-one');
+      expect(wrong.code, explain(wrong)).toBe(0);
+      const down = await play('verify.yml', ...vault);
+      expect(down.code, explain(down)).not.toBe(0);
+      expect(down.stdout).toMatch(new RegExp(`BGP session with ${LAST_WORKER} .* is not Established on ${ROUTER}.*TCP MD5 password \\(bgp_password\\)`));
+      expect(down.stdout + down.stderr).not.toContain(SECRET);
+
+      // No password on either end again: the seed's default.
+      const off = await play('lab.yml', '--tags', 'router,speaker');
+      expect(off.code, explain(off)).toBe(0);
+      expect((await labExec(ROUTER, 'grep', '-c', 'password', '/etc/frr/frr.conf')).stdout.trim()).toBe('0');
+      const back = await play('verify.yml');
+      expect(back.code, explain(back)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, LONG);
 
   it('site.yml --check plans the Kubernetes roles without running them', async () => {
