@@ -29,6 +29,114 @@ const US = '\x1f'; // unit separator frames the end marker; never produced by no
 const PID_LINE = /\x1fPID(\d+)\x1f\n/; // not anchored: rc-file noise before it is dropped
 
 /**
+ * What a command may print, per stream, before the middle is cut: its first and last
+ * OUTPUT_KEEP / 2 characters are kept (README: Output limits). A host printing 500 MB costs the
+ * controller 4 MiB, not 500, and finding the end marker stays linear.
+ */
+export const OUTPUT_KEEP = 4 * 1024 * 1024;
+
+/** An ExecResult from the two streams' finished text. */
+function resultOf(rc: number, out: { text: string; cut: number }, err: { text: string; cut: number }, stderrSuffix = ''): ExecResult {
+  const r: ExecResult = { rc, stdout: out.text, stderr: err.text + stderrSuffix };
+  if (out.cut || err.cut) r.cut = { stdout: out.cut, stderr: err.cut };
+  return r;
+}
+
+/** How much of the latest output the end marker is looked for in (the marker line is ~40 characters). */
+const WINDOW = 1024;
+
+/**
+ * One stream of the running command: the first `half` characters, the latest chunks (at least
+ * the last `half`), and how many were dropped between. The end marker is looked for only in the
+ * newest data (`recent`), so a long output costs linear time, not a rescan per chunk.
+ */
+class Capture {
+  private head = '';
+  private chunks: string[] = [];
+  private tailSize = 0;
+  private window = '';
+  /** The last WINDOW characters before the newest chunk, and that chunk: where markers are looked for. */
+  recent = '';
+  cut = 0;
+
+  constructor(private readonly half: number) {}
+
+  push(d: string): void {
+    this.recent = this.window + d;
+    this.window = this.recent.slice(-WINDOW);
+    if (this.head.length < this.half) {
+      const take = Math.min(this.half - this.head.length, d.length);
+      this.head += d.slice(0, take);
+      d = d.slice(take);
+    }
+    if (!d) return;
+    this.chunks.push(d);
+    this.tailSize += d.length;
+    while (this.chunks.length > 1 && this.tailSize - this.chunks[0]!.length >= this.half) {
+      const dropped = this.chunks.shift()!;
+      this.tailSize -= dropped.length;
+      this.cut += dropped.length;
+    }
+  }
+
+  /** Where `needle` is in the kept text (head + tail), looked for in the newest data; -1 if not there. */
+  find(needle: string, from = 0): number {
+    const i = this.recent.indexOf(needle, Math.max(0, from - this.offsetOfRecent()));
+    return i < 0 ? -1 : this.offsetOfRecent() + i;
+  }
+
+  /** `re` matched against the newest data: the match and where it ends in the kept text. */
+  match(re: RegExp): { groups: RegExpExecArray; end: number } | undefined {
+    const m = re.exec(this.recent);
+    return m ? { groups: m, end: this.offsetOfRecent() + m.index + m[0].length } : undefined;
+  }
+
+  private offsetOfRecent(): number {
+    return this.head.length + this.tailSize - this.recent.length;
+  }
+
+  private kept(): string {
+    const tail = this.chunks.join('');
+    this.chunks = tail ? [tail] : [];
+    return this.head + tail;
+  }
+
+  /** The kept text from `from` to `to`. */
+  slice(from: number, to?: number): string {
+    return this.kept().slice(from, to);
+  }
+
+  /**
+   * The command's output (the kept text up to `end`) and what was cut from it: exactly the first
+   * and the last `half` characters are kept, with a line saying how many went between.
+   */
+  finish(end: number): { text: string; cut: number } {
+    const body = this.kept().slice(0, end);
+    let cut = this.cut;
+    let text = body;
+    if (cut > 0 || body.length > 2 * this.half) {
+      const last = body.slice(this.half);
+      const extra = Math.max(0, last.length - this.half);
+      cut += extra;
+      text = `${body.slice(0, this.half)}\n[fabric: ${cut} characters of output cut here; the first and last ${this.half} are kept]\n${last.slice(extra)}`;
+    }
+    return { text, cut };
+  }
+
+  /** The next command starts with what followed its predecessor's marker. */
+  restart(from: number): void {
+    const rest = this.kept().slice(from);
+    this.head = '';
+    this.chunks = [];
+    this.tailSize = 0;
+    this.window = '';
+    this.recent = '';
+    this.cut = 0;
+    if (rest) this.push(rest);
+  }
+}
+
+/**
  * Runs commands one after another through one long-lived `sh`, instead of a new
  * session per command (about 3 ms instead of about 56 ms on a lab host).
  * Each command runs in a subshell with stdin closed; its end is framed on both
@@ -36,8 +144,8 @@ const PID_LINE = /\x1fPID(\d+)\x1f\n/; // not anchored: rc-file noise before it 
  */
 export class ShellSession {
   private pipes: ShellPipes | undefined;
-  private out = '';
-  private err = '';
+  private out = new Capture(OUTPUT_KEEP / 2);
+  private err = new Capture(OUTPUT_KEEP / 2);
   private queue: Promise<unknown> = Promise.resolve();
   private current: Pending | undefined;
   private dead: Error | undefined;
@@ -81,27 +189,27 @@ export class ShellSession {
   private async openShell(): Promise<ShellPipes> {
     const pipes = await this.open();
     this.pipes = pipes;
-    this.out = '';
-    this.err = '';
+    this.out = new Capture(OUTPUT_KEEP / 2);
+    this.err = new Capture(OUTPUT_KEEP / 2);
     this.shellPid = undefined;
     this.pidPending = !!pipes.killGroupFromNextShell;
     pipes.stdout.setEncoding('utf8');
     pipes.stderr.setEncoding('utf8');
     pipes.stdout.on('data', (d: string) => {
       if (this.pipes !== pipes) return;
-      this.out += d;
+      this.out.push(d);
       if (this.pidPending) {
-        const m = PID_LINE.exec(this.out);
+        const m = this.out.match(PID_LINE);
         if (!m) return; // the pid line comes first; wait for all of it
-        this.shellPid = Number(m[1]);
+        this.shellPid = Number(m.groups[1]);
         this.pidPending = false;
-        this.out = this.out.slice(m.index + m[0].length);
+        this.out.restart(m.end);
       }
       this.settle();
     });
     pipes.stderr.on('data', (d: string) => {
       if (this.pipes !== pipes) return;
-      this.err += d;
+      this.err.push(d);
       this.settle();
     });
     pipes.stdin.on('error', () => undefined); // reported through `closed`
@@ -143,7 +251,7 @@ export class ShellSession {
             this.staleGroup = this.shellPid;
             void this.ensure().catch(() => undefined); // reap now, not at the next command
           }
-          resolve({ rc: 124, stdout: this.out, stderr: `${this.err}command timed out after ${opts.timeoutMs} ms` });
+          resolve(resultOf(124, this.out.finish(Infinity), this.err.finish(Infinity), `command timed out after ${opts.timeoutMs} ms`));
         }, opts.timeoutMs);
       }
       this.current = pending;
@@ -155,16 +263,16 @@ export class ShellSession {
   private settle(): void {
     const cur = this.current;
     if (!cur) return;
-    const o = this.out.indexOf(cur.marker + ':');
+    const o = this.out.find(cur.marker + ':');
     if (o < 0) return;
-    const oEnd = this.out.indexOf(US + '\n', o);
+    const oEnd = this.out.find(US + '\n', o);
     const errTail = cur.marker + US + '\n';
-    const e = this.err.indexOf(errTail);
+    const e = this.err.find(errTail);
     if (oEnd < 0 || e < 0) return;
     const rc = Number(this.out.slice(o + cur.marker.length + 1, oEnd));
-    const result: ExecResult = { rc, stdout: this.out.slice(0, o), stderr: this.err.slice(0, e) };
-    this.out = this.out.slice(oEnd + 2);
-    this.err = this.err.slice(e + errTail.length);
+    const result = resultOf(rc, this.out.finish(o), this.err.finish(e));
+    this.out.restart(oEnd + 2);
+    this.err.restart(e + errTail.length);
     this.current = undefined;
     clearTimeout(cur.timer);
     cur.resolve(result);

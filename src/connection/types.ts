@@ -2,6 +2,8 @@ export interface ExecResult {
   rc: number;
   stdout: string;
   stderr: string;
+  /** Characters cut from the middle of each stream (over OUTPUT_KEEP): the text says where. */
+  cut?: { stdout: number; stderr: number };
 }
 
 export interface ExecOptions {

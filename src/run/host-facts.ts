@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { OUTPUT_KEEP } from '../connection/shell-session.js';
 import type { Connection, ExecResult } from '../connection/types.js';
 import { FactError, factKey, factScript, parseFact, type FactSpec, type FileFact, type SysctlFact } from '../modules/lib/facts.js';
 import { mergedProbeScript, splitMerged } from '../modules/lib/probe-merge.js';
@@ -116,8 +117,15 @@ export async function fetchFacts(conn: Connection, reqs: FactRequest[]): Promise
     else parts.push({ script: wrap(group[0]!, mergedProbeScript(specs)), reqs: group, merged: true });
   }
   const { script, token } = batchScript(parts.map((p) => p.script));
-  const results = splitBatch(await conn.exec(script, { inline: true }), token, parts.length);
+  const answered = await conn.exec(script, { inline: true });
   const out = new Map<string, { value?: unknown; error?: FactError }>();
+  if (answered.cut) {
+    // Host state read as data must be whole: a cut answer is an error, never a guess.
+    const error = new FactError(`the host's answer to a state read was over ${OUTPUT_KEEP} characters (output limit); its middle was cut`);
+    for (const r of reqs) out.set(keyOf(r), { error });
+    return out;
+  }
+  const results = splitBatch(answered, token, parts.length);
   const answer = (r: FactRequest, res: ExecResult) => {
     try {
       out.set(keyOf(r), { value: parseFact(r.spec, res) });
