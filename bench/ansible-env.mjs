@@ -20,13 +20,12 @@ export function proxyCommandOption(proxyArgv) {
 export function writeAnsibleEnv(dir, lab) {
   mkdirSync(join(dir, 'cp'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dir, 'tmp'), { recursive: true, mode: 0o700 });
-  const common = [
-    `-o ProxyCommand="${proxyCommandOption(lab.proxyCommand)}"`,
-    `-o UserKnownHostsFile=${lab.knownHostsFile}`,
-    '-o StrictHostKeyChecking=yes',
-    '-o GlobalKnownHostsFile=/dev/null',
-  ].join(' ');
-  const hosts = Object.fromEntries(lab.hosts.map((h) => [h.name, { ansible_host: h.address }]));
+  const argsFor = (proxy) =>
+    [`-o ProxyCommand="${proxyCommandOption(proxy)}"`, `-o UserKnownHostsFile=${lab.knownHostsFile}`, '-o StrictHostKeyChecking=yes', '-o GlobalKnownHostsFile=/dev/null'].join(' ');
+  const common = argsFor(lab.proxyCommand);
+  // A host behind a slow lab link (--delay/--loss) goes through the same delaying proxy fabric uses.
+  const own = lab.hostProxies ?? {};
+  const hosts = Object.fromEntries(lab.hosts.map((h) => [h.name, { ansible_host: h.address, ...(own[h.name] ? { ansible_ssh_common_args: argsFor(own[h.name]) } : {}) }]));
   const inventory = {
     all: {
       vars: {

@@ -16,6 +16,9 @@ const REPEAT = Number(flag('repeat', '1'));
 const BASELINE = flag('baseline', undefined);
 const TOOLS = [...flag('tools', 'fabric,ansible').split(','), ...(BASELINE ? ['baseline'] : [])];
 const LAB = flag('name', 'perf');
+// --delay 10ms,50ms: each host count once per added round-trip time on the controller's path
+// (fabric lab up --delay); tool `mitogen` is ansible-playbook with strategy mitogen_linear.
+const DELAYS = flag('delay', '0').split(',').map((d) => Number(d.replace(/ms$/, '')));
 const OUT = flag('out', join(BENCH, 'results', 'latest.json'));
 if (LAB === 'fab') throw new Error('the default lab `fab` belongs to the integration suite: pick another --name');
 
@@ -47,7 +50,7 @@ async function fabric(inventory, playbook, hosts, noop, timingsFile, bin = FABRI
 
 async function ansible(env, hosts, noop) {
   const r = await timed(['ansible-playbook', join(BENCH, 'play.ansible.yml')], env);
-  return { ms: r.ms, changed: check(r, 'ansible-playbook', hosts, { noop }) };
+  return { ms: r.ms, changed: check(r, `ansible-playbook (${env.ANSIBLE_STRATEGY ?? 'linear'})`, hosts, { noop }) };
 }
 
 /** Ends Ansible's ControlPersist masters (talks to the local control sockets only). */
@@ -70,19 +73,21 @@ async function benchTool(tool, ctx) {
   // Both tools converge without a held connection (Ansible's ControlPersist masters, fabric's
   // connection holder), and rerun with the ones the converge left, as an operator would.
   const bin = tool === 'baseline' ? join(BASELINE, 'bin', 'fabric') : FABRIC;
-  if (tool === 'ansible') closeMasters(ctx.ansible.controlPaths);
+  const isAnsible = tool === 'ansible' || tool === 'mitogen';
+  const env = tool === 'mitogen' ? { ...ctx.ansible.env, ANSIBLE_STRATEGY: 'mitogen_linear' } : ctx.ansible.env;
+  if (isAnsible) closeMasters(ctx.ansible.controlPaths);
   else disconnectFabric(bin);
   const run = (noop) =>
-    tool === 'ansible'
-      ? ansible(ctx.ansible.env, hosts, noop)
+    isAnsible
+      ? ansible(env, hosts, noop)
       : fabric(lab.inventoryPath, join(BENCH, 'play.fabric.yml'), hosts, noop, join(work, 'timings.json'), bin);
   const converge = await run(false);
   if (converge.changed === 0) throw new Error(`${tool}: the first converge changed nothing: the reset did not work`);
-  for (let i = 0; i < (tool === 'ansible' ? ANSIBLE_RERUNS : RERUNS); i++) {
+  for (let i = 0; i < (isAnsible ? ANSIBLE_RERUNS : RERUNS); i++) {
     runs.push(await run(true));
     loads.push(load1());
   }
-  if (tool === 'ansible') closeMasters(ctx.ansible.controlPaths);
+  if (isAnsible) closeMasters(ctx.ansible.controlPaths);
   else disconnectFabric(bin);
   const noopMs = median(runs.map((r) => r.ms));
   const mid = runs.find((r) => r.ms === noopMs);
@@ -94,20 +99,21 @@ async function main() {
   const results = [];
   const work = mkdtempSync(join(tmpdir(), 'fabric-bench-'));
   try {
-    for (const hosts of HOSTS) {
-      log(`lab ${LAB}: ${hosts} hosts up…`);
+    for (const hosts of HOSTS) for (const delayMs of DELAYS) {
+      log(`lab ${LAB}: ${hosts} hosts up${delayMs ? ` with ${delayMs} ms RTT` : ''}…`);
       await labDown({ repoRoot: REPO, name: LAB }).catch(() => undefined);
-      const lab = await labUp({ repoRoot: REPO, name: LAB, hosts });
+      const links = delayMs ? { '*': { delayMs, lossPct: 0 } } : undefined;
+      const lab = await labUp({ repoRoot: REPO, name: LAB, hosts, links });
       try {
-        const ctx = { lab, hosts, work, ansible: writeAnsibleEnv(join(work, `ansible-${hosts}`), lab) };
+        const ctx = { lab, hosts, work, ansible: writeAnsibleEnv(join(work, `ansible-${hosts}-${delayMs}`), lab) };
         for (let rep = 0; rep < REPEAT; rep++) {
-          const row = { hosts, repeat: rep + 1 };
+          const row = { hosts, delayMs, repeat: rep + 1 };
           for (const tool of TOOLS) {
             log(`  ${hosts} hosts, ${tool} (repeat ${rep + 1}/${REPEAT}, load ${load1()})`);
             row[tool] = await benchTool(tool, ctx);
           }
           results.push(row);
-          log(format([row]));
+          log(DELAYS.some(Boolean) ? formatLatency([row]) : format([row]));
         }
       } finally {
         await labDown({ repoRoot: REPO, name: LAB });
@@ -126,7 +132,8 @@ async function main() {
   };
   mkdirSync(dirname(OUT), { recursive: true });
   writeFileSync(OUT, JSON.stringify(doc, null, 2) + '\n');
-  process.stdout.write(format(results) + (BASELINE ? `\n\n${formatBaseline(results)}` : '') + `\nwritten ${OUT}\n`);
+  const table = DELAYS.some(Boolean) ? formatLatency(results) : format(results);
+  process.stdout.write(table + (BASELINE ? `\n\n${formatBaseline(results)}` : '') + `\nwritten ${OUT}\n`);
 }
 
 const s = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
@@ -159,6 +166,21 @@ export function format(rows) {
   const w = head.map((_, i) => Math.max(...all.map((l) => l[i].length)));
   const fmt = (l) => '| ' + l.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
   return [fmt(all[0]), '|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|', ...all.slice(1).map(fmt)].join('\n');
+}
+
+/**
+ * At a round-trip time: no-op and converge of fabric, ansible-playbook and Ansible with Mitogen,
+ * the ratios, and fabric's no-op in RTTs beyond start-up ((connect + tasks) / RTT).
+ */
+export function formatLatency(rows) {
+  const head = '| hosts | RTT | fabric no-op | ansible no-op | ratio | mitogen no-op | ratio | fabric no-op in RTTs after start-up | fabric converge | ansible converge | mitogen converge |';
+  const lines = rows.map((r) => {
+    const [f, a, m] = [r.fabric ?? {}, r.ansible ?? {}, r.mitogen ?? {}];
+    const p = f.noopPhases ?? {};
+    const rtts = r.delayMs && p.connectMs !== undefined ? ((p.connectMs + p.tasksMs) / r.delayMs).toFixed(1) : '-';
+    return `| ${r.hosts} | ${r.delayMs} ms | ${s(f.noopMs)} | ${s(a.noopMs)} | ${ratio(a.noopMs, f.noopMs)} | ${s(m.noopMs)} | ${ratio(m.noopMs, f.noopMs)} | ${rtts} | ${s(f.convergeMs)} | ${s(a.convergeMs)} | ${s(m.convergeMs)} |`;
+  });
+  return [head, '|' + '---|'.repeat(11), ...lines].join('\n');
 }
 
 /** This checkout against --baseline, side by side: converge and no-op, and the ratio (above 1: this one is faster). */

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { parseLinks } from '../lab/links.js';
 import { labDown, labExec, labSshArgv, labStatus, labUp, type LabOptions } from '../lab/index.js';
 
 interface LabFlags {
@@ -8,7 +9,11 @@ interface LabFlags {
   topology?: string;
   hosts?: string;
   repo?: string;
+  delay?: string[];
+  loss?: string[];
 }
+
+const collectFlag = (v: string, prev: string[] = []) => [...prev, v];
 
 function labOpts(flags: LabFlags): LabOptions {
   const hosts = flags.hosts === undefined ? undefined : Number(flags.hosts);
@@ -17,6 +22,7 @@ function labOpts(flags: LabFlags): LabOptions {
     name: flags.name,
     topologyFile: flags.topology ? resolve(flags.topology) : undefined,
     hosts,
+    links: parseLinks(flags.delay, flags.loss),
   };
 }
 
@@ -44,7 +50,10 @@ export function registerLabCommands(program: Command): void {
   // Positional options so `lab exec HOST CMD --flag` hands --flag to CMD (passThroughOptions below).
   const lab = program.command('lab').description('real test hosts in network namespaces on this machine').enablePositionalOptions();
 
-  common(lab.command('up').description('bring the lab up and write its inventory')).action(async (flags: LabFlags) => {
+  common(lab.command('up').description('bring the lab up and write its inventory'))
+    .option('--delay <rtt>', "round-trip time added on the controller's path to every host (20ms), or to one (w1=50ms); repeatable", collectFlag)
+    .option('--loss <pct>', 'share of segments lost on that path (1%), or for one host (w1=5%); repeatable', collectFlag)
+    .action(async (flags: LabFlags) => {
     try {
       const started = Date.now();
       const info = await labUp(labOpts(flags), (l) => process.stderr.write(`${l}\n`));

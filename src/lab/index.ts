@@ -6,7 +6,7 @@ import { hostExec, hostExecCapture } from './exec.js';
 import type { RunResult } from './proc.js';
 import { STAGE1, writeHostFiles } from './host-files.js';
 import { hostInits, hostListening, startHosts, waitHostsReady } from './hosts.js';
-import { proxyCommand, writeInventory } from './inventory.js';
+import { hostProxies, proxyCommand, writeInventory } from './inventory.js';
 import { makeKeys, writeKnownHosts } from './keys.js';
 import { createNetwork, prefixedNamespaces } from './network.js';
 import { mapLimit } from '../map-limit.js';
@@ -33,6 +33,8 @@ export interface LabInfo {
   hosts: LabHost[];
   /** argv the SSH transport spawns to reach a lab address (%h, %p substituted). */
   proxyCommand: string[];
+  /** Hosts behind a slow link (--delay/--loss): their own proxy argv. */
+  hostProxies: Record<string, string[]>;
   keyFile: string;
   knownHostsFile: string;
   /** Namespace name prefix (for checks that nothing is left). */
@@ -60,6 +62,7 @@ function info(t: Topology, p: LabPaths, inventoryPath: string, proxy: string[], 
     inventoryPath,
     hosts: t.hosts.map((h) => ({ name: h.name, address: h.address, groups: [...h.groups] })),
     proxyCommand: proxy,
+    hostProxies: hostProxies(t),
     keyFile: p.key,
     knownHostsFile: p.knownHosts,
     prefix: t.prefix,

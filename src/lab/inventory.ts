@@ -2,16 +2,33 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 import type { LabPaths } from './state.js';
-import type { Topology } from './topology.js';
+import { delayProxyArgv, linkOf } from './links.js';
+import { controllerNs, type Topology } from './topology.js';
 
 interface GroupNode {
-  hosts?: Record<string, { fabric_host: string }>;
+  hosts?: Record<string, { fabric_host: string; fabric_proxy_command?: string[] }>;
   children?: Record<string, GroupNode>;
 }
 
 /** The proxy argv the SSH transport spawns: socat inside a lab namespace, so no lab packet ever leaves the machine's own namespace. */
 export function proxyCommand(proxyNs: string): string[] {
   return ['ip', 'netns', 'exec', proxyNs, 'socat', 'STDIO', 'TCP:%h:%p'];
+}
+
+/** A host behind a slow link (--delay/--loss) reaches its sshd through the delaying proxy. */
+function hostProxy(t: Topology, host: string): { fabric_proxy_command?: string[] } {
+  const c = linkOf(t.links, host);
+  return c ? { fabric_proxy_command: delayProxyArgv(controllerNs(t), c) } : {};
+}
+
+/** Each host's proxy argv where it is not the lab's plain one (the bench gives Ansible the same). */
+export function hostProxies(t: Topology): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const h of t.hosts) {
+    const p = hostProxy(t, h.name).fabric_proxy_command;
+    if (p) out[h.name] = p;
+  }
+  return out;
 }
 
 /** The inventory tree (Ansible YAML inventory shape) with the lab's connection vars. */
@@ -21,7 +38,7 @@ export function inventoryDoc(t: Topology, p: LabPaths, proxy: string[]): unknown
   const node = (g: string): GroupNode => {
     const out: GroupNode = {};
     const members = t.hosts.filter((h) => h.groups.includes(g));
-    if (members.length) out.hosts = Object.fromEntries(members.map((h) => [h.name, { fabric_host: h.address }]));
+    if (members.length) out.hosts = Object.fromEntries(members.map((h) => [h.name, { fabric_host: h.address, ...hostProxy(t, h.name) }]));
     const children = t.groupChildren[g];
     if (children?.length) out.children = Object.fromEntries(children.map((c) => [c, node(c)]));
     return out;

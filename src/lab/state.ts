@@ -1,3 +1,4 @@
+import type { LinkConditions } from './links.js';
 import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,8 @@ export interface LabOptions {
   name?: string;
   topologyFile?: string;
   hosts?: number;
+  /** --delay/--loss on the controller's SSH path (src/lab/links.ts). */
+  links?: LinkConditions;
 }
 
 /** Where a lab keeps its things: everything below dir is the lab's and goes with `down`. */

@@ -1,3 +1,4 @@
+import type { LinkConditions } from './links.js';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { InputError } from '../errors.js';
@@ -26,6 +27,8 @@ export interface Topology {
    * dedicated <prefix>ctl namespace holding only `address` on the lab bridge.
    */
   controller: { host: string } | { address: string };
+  /** --delay/--loss: what the controller's SSH path to each host goes through (src/lab/links.ts). */
+  links?: LinkConditions;
 }
 
 export const DEFAULT_LAB = 'fab';
@@ -226,7 +229,14 @@ export function loadTopology(file: string, name?: string): Topology {
 }
 
 /** Picks the topology for the options: a file, --hosts N, or the seed's default. */
-export function resolveTopology(opts: { name?: string; topologyFile?: string; hosts?: number }): Topology {
+export function resolveTopology(opts: { name?: string; topologyFile?: string; hosts?: number; links?: LinkConditions }): Topology {
+  const t = baseTopology(opts);
+  if (!opts.links || !Object.keys(opts.links).length) return t;
+  for (const h of Object.keys(opts.links)) if (h !== '*' && !t.hosts.some((x) => x.name === h)) throw new InputError(`--delay/--loss name '${h}', which is not a host of lab ${t.name}`);
+  return { ...t, links: opts.links };
+}
+
+function baseTopology(opts: { name?: string; topologyFile?: string; hosts?: number }): Topology {
   if (opts.topologyFile && opts.hosts !== undefined) throw new InputError('use either --topology or --hosts, not both');
   if (opts.topologyFile) return loadTopology(opts.topologyFile, opts.name);
   if (opts.hosts !== undefined) return benchTopology(opts.hosts, checkLabName(opts.name ?? BENCH_LAB));

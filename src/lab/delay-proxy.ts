@@ -1,0 +1,48 @@
+/**
+ * The lab's SSH proxy with a slow, lossy link: `node delay-proxy.js RTT_MS LOSS_PCT HOST PORT`,
+ * run inside the lab's controller namespace in place of `socat STDIO TCP:HOST:PORT`. This
+ * machine's kernel has no sch_netem (`tc qdisc add ... netem` answers "Specified qdisc kind is
+ * unknown" and there are no modules to load), so the link is emulated on the management path:
+ * every chunk waits RTT/2 in each direction, in order; a lost segment (LOSS_PCT of the chunks)
+ * waits a retransmission timeout more (200 ms + RTT, Linux's minimum RTO plus a round trip), and
+ * everything behind it waits too, as TCP's in-order delivery makes it.
+ */
+import { connect } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+
+const [rtt, loss, host, port] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!, Number(process.argv[5])];
+const oneWay = rtt / 2;
+const rto = 200 + rtt;
+
+/** Copies from to to, each chunk released oneWay ms after it arrived (later for a lost one), never reordered. */
+function delayed(from: Readable, to: Writable, onEnd: () => void): void {
+  let lastRelease = 0;
+  let pending = 0;
+  let ended = false;
+  const finish = () => ended && pending === 0 && onEnd();
+  from.on('data', (chunk: Buffer) => {
+    const lost = loss > 0 && Math.random() * 100 < loss;
+    const release = Math.max(Date.now() + oneWay + (lost ? rto : 0), lastRelease);
+    lastRelease = release;
+    pending++;
+    setTimeout(() => {
+      to.write(chunk);
+      pending--;
+      finish();
+    }, release - Date.now());
+  });
+  from.on('end', () => {
+    ended = true;
+    finish();
+  });
+}
+
+const socket = connect({ host, port });
+socket.on('error', (e) => {
+  process.stderr.write(`delay-proxy: ${host}:${port}: ${e.message}\n`);
+  process.exit(1);
+});
+socket.on('connect', () => {
+  delayed(process.stdin, socket, () => socket.end());
+  delayed(socket, process.stdout, () => process.exit(0));
+});
