@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeAnsibleEnv } from './ansible-env.mjs';
 import { BENCH, FABRIC, REPO, flag, load1, log, median, timed } from './lib.mjs';
 
