@@ -122,6 +122,26 @@ function toInputError(e: ErrorObject, loc: Locator, base: ReadonlyArray<string |
  * Validates value against schema; returns InputErrors (empty when valid). `oneOf`/`anyOf` noise is
  * dropped in favour of the most specific messages.
  */
+/**
+ * A choice (anyOf/oneOf) one of whose branches failed only on deferred values (a list of
+ * templated package names against `array of pattern`) may hold after rendering: it and
+ * everything under it are dropped, to be judged then.
+ */
+function withoutDeferredChoices(errors: ErrorObject[], deferValue: ((v: unknown) => boolean) | undefined): ErrorObject[] {
+  if (!deferValue) return errors;
+  const dropped = new Set<string>();
+  for (const c of errors) {
+    if (c.keyword !== 'anyOf' && c.keyword !== 'oneOf') continue;
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const e of errors) {
+      const m = e.schemaPath.startsWith(`${c.schemaPath}/`) ? /^(\d+)\//.exec(e.schemaPath.slice(c.schemaPath.length + 1)) : null;
+      if (m) byBranch.set(m[1]!, [...(byBranch.get(m[1]!) ?? []), e]);
+    }
+    if ([...byBranch.values()].some((es) => es.every((e) => deferValue(e.data)))) dropped.add(c.schemaPath);
+  }
+  return errors.filter((e) => ![...dropped].some((d) => e.schemaPath === d || e.schemaPath.startsWith(`${d}/`)));
+}
+
 export function schemaErrors(
   schema: object,
   value: unknown,
@@ -133,10 +153,12 @@ export function schemaErrors(
 ): InputError[] {
   const validate = compileSchema(schema);
   if (validate(value)) return [];
+  const all = withoutDeferredChoices(validate.errors ?? [], deferValue);
+  if (!all.length) return [];
   // A choice that says in words what it expects (`expected`) is one error, not one per branch.
-  const said = (validate.errors ?? []).filter((e) => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && typeof (e.parentSchema as { expected?: unknown } | undefined)?.expected === 'string');
+  const said = all.filter((e) => (e.keyword === 'anyOf' || e.keyword === 'oneOf') && typeof (e.parentSchema as { expected?: unknown } | undefined)?.expected === 'string');
   const under = (e: ErrorObject, c: ErrorObject) => e !== c && e.schemaPath.startsWith(c.schemaPath.replace(/\/(anyOf|oneOf)$/, '/'));
-  const errs = (validate.errors ?? []).filter(
+  const errs = all.filter(
     (e) =>
       (said.includes(e) || (e.keyword !== 'oneOf' && e.keyword !== 'anyOf' && e.keyword !== 'if')) &&
       !said.some((c) => under(e, c)) &&
@@ -145,7 +167,7 @@ export function schemaErrors(
   if (!errs.length && deferValue) return [];
   const seen = new Set<string>();
   const out: InputError[] = [];
-  for (const e of errs.length ? errs : validate.errors ?? []) {
+  for (const e of errs.length ? errs : all) {
     const ie = toInputError(e, loc, base, what);
     if (!seen.has(ie.located)) {
       seen.add(ie.located);

@@ -1,3 +1,4 @@
+import { isTemplated } from '../vars/template.js';
 import { InputError } from '../errors.js';
 import { shellJoin } from '../quote.js';
 import { defineFact } from './lib/facts.js';
@@ -116,7 +117,8 @@ export default defineModule({
   },
   validate(a: AptArgs) {
     const specs = pkgSpecs(a.name);
-    for (const s of specs) if (!NAME_RE.test(spec(s))) throw new InputError(`apt: invalid package name '${spec(s)}'`);
+    // A templated name is judged once rendered, for each host.
+    for (const s of specs) if (!isTemplated(spec(s)) && !NAME_RE.test(spec(s))) throw new InputError(`apt: invalid package name '${spec(s)}'`);
     if (!specs.length && !a.update_cache && !a.autoremove) throw new InputError("apt: give 'name', 'update_cache' or 'autoremove'");
   },
   facts: (a: AptArgs) => ({ now: aptFact({ names: pkgSpecs(a.name).map((s) => s.name), latest: a.state === 'latest', autoremove: !!a.autoremove }) }),

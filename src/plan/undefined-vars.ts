@@ -9,7 +9,7 @@ import { forEachTask } from './walk.js';
 import type { Plan, PlannedTask } from './types.js';
 
 /** Names every task can use without defining them. */
-export const MAGIC_VARS = ['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'playbook_dir', 'role_path'];
+export const MAGIC_VARS = ['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'ansible_check_mode', 'playbook_dir', 'role_path'];
 
 type HbNode = { type: string; [k: string]: any };
 

@@ -11,7 +11,7 @@ import { emptyStats, type HostState } from './host-state.js';
 import { lazyTemplatedVars } from './lazy-vars.js';
 
 /** Variables fabric provides: never templates themselves. */
-const MAGIC = new Set(['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'playbook_dir', 'role_path', 'facts']);
+const MAGIC = new Set(['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'ansible_check_mode', 'playbook_dir', 'role_path', 'facts']);
 
 export interface RunOptions extends PoolOptions {
   inventory: Inventory;
@@ -141,6 +141,7 @@ export class RunContext {
         hostvars: this.hostvars,
         play_hosts: play.hosts,
         check_mode: this.opts.check,
+        ansible_check_mode: this.opts.check,
         playbook_dir: dirname(play.pos.file),
         role_path: t.role?.dir,
         ...(h.facts ? { facts: h.facts } : {}),

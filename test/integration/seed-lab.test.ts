@@ -154,7 +154,7 @@ describeLab('seed playbooks in the lab', () => {
     }
   }, LONG);
 
-  it('site.yml --check plans the Kubernetes roles without running them', async () => {
+  it('site.yml and upgrade.yml --check plan the Kubernetes roles without running them', async () => {
     const r = await runFabric(['play', 'playbooks/site.yml', ...LAB, '--check'], { timeoutMs: LONG });
     const out = r.stdout + r.stderr;
     expect(r.code, explain(r)).toBe(0);
@@ -162,6 +162,10 @@ describeLab('seed playbooks in the lab', () => {
     expect(out).toMatch(/kubeadm join \(once; kubelet\.conf marks a joined node\)/);
     expect(out).toMatch(/Apply the MetalLB manifest/);
     expect(out).toMatch(/Install kubelet, kubeadm and kubectl/);
+    const up = await runFabric(['play', 'playbooks/upgrade.yml', ...LAB, '--check', '-e', 'kubernetes_upgrade_version=1.35.2'], { timeoutMs: LONG });
+    expect(up.code, explain(up)).toBe(0);
+    expect(up.stdout).toMatch(/Install kubeadm 1\.35\.2/);
+    expect(recap(up.stdout)[LAST_WORKER]).toMatchObject({ failed: 0, unreachable: 0 });
     // Planned, never run: no node was initialized or joined.
     for (const h of K8S) {
       const t = await labExec(h, 'test', '-e', '/etc/kubernetes/admin.conf', '-o', '-e', '/etc/kubernetes/kubelet.conf');
