@@ -61,6 +61,8 @@ export class Executor {
     const h = this.rc.host(name);
     const reqs = reads.map((r) => ({ spec: r.spec, runAs: factsRunAs(r.becomeUser === undefined ? undefined : { user: r.becomeUser, password: this.rc.opts.becomePassword }, h.target.user) }));
     const got = await fetchFacts(await this.rc.pool.get(h.target), reqs);
+    // The tasks then decide on exactly what was verified, without reading it again (a script fact's parser was not saved).
+    h.hostFacts.seed(reqs.filter((r) => r.spec.kind !== 'script').map((r) => [keyOf(r), got.get(keyOf(r))!]));
     return reqs.map((r) => got.get(keyOf(r))!.print);
   };
 

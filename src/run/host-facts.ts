@@ -57,6 +57,12 @@ export class HostFacts {
     }
   }
 
+  /** Facts read elsewhere on this host's connection (apply's verified re-read): served as if fetched here. */
+  seed(entries: Array<[string, FactEntry]>): void {
+    if (this.changing > 0) return;
+    for (const [k, e] of entries) if (!e.error) this.values.set(k, e);
+  }
+
   drop(): void {
     this.values.clear();
     this.generation++;

@@ -1,0 +1,190 @@
+// fabric plan / apply / play --confirm on real hosts (the test sshd): a plan saves what would change
+// and the facts and inputs it was decided on; apply changes exactly that, or refuses, changing
+// nothing on any host, when a host or an input changed since. A vaulted value never reaches the file.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Connection } from '../../src/connection/types.js';
+import { applyPlan } from '../../src/cli/plan.js';
+import { loadPlan } from '../../src/cli/run-play.js';
+import type { PlayFlags } from '../../src/cli/play.js';
+import { EXIT } from '../../src/errors.js';
+import { recordInputs } from '../../src/load/inputs.js';
+import { readPlan } from '../../src/plan-file/save.js';
+import { runFabric, runFabricOnTty } from '../support/fabric.js';
+import { playDir, type PlayDir } from '../support/play-dir.js';
+import { stopTestSshd, testSshd } from '../support/sshd.js';
+
+const tag = randomBytes(4).toString('hex');
+const SECRET = `Plan-${tag}-secret`;
+
+const PLAY = `
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Write config
+      copy: {dest: "{{ base }}/{{ inventory_hostname }}.conf", content: "port=1\\npassword={{ db_password }}\\n"}
+    - name: Config dir
+      file: {path: "{{ base }}/{{ inventory_hostname }}.d", state: directory}
+    - name: Settled
+      copy: {dest: "{{ base }}/settled-{{ inventory_hostname }}", content: "same\\n"}
+`;
+
+let pd: PlayDir;
+let pwFile: string;
+let pb: string;
+let planFile: string;
+
+const hostFiles = () => ['n1', 'n2'].flatMap((h) => [`${h}.conf`, `${h}.d`]).filter((f) => existsSync(join(pd.base, f)));
+const fabric = (args: string[]) => runFabric([...args, '--vault-password-file', pwFile]);
+const plan = (extra: string[] = []) => fabric(['plan', pb, '-i', pd.inv, '-o', planFile, ...extra]);
+const apply = (extra: string[] = []) => fabric(['apply', planFile, ...extra]);
+
+describe('fabric plan and apply', () => {
+  beforeAll(async () => {
+    pd = playDir(await testSshd(), ['n1', 'n2']);
+    pwFile = join(pd.dir, 'vault-pass');
+    writeFileSync(pwFile, 'plan apply pass\n', { mode: 0o600 });
+    const enc = await runFabric(['vault', 'encrypt_string', '--vault-password-file', pwFile, '-n', 'db_password', SECRET]);
+    expect(enc.code, enc.stderr).toBe(0);
+    mkdirSync(join(pd.dir, 'group_vars'));
+    writeFileSync(join(pd.dir, 'group_vars', 'nodes.yml'), enc.stdout);
+    pb = join(pd.dir, 'site.yml');
+    planFile = join(pd.dir, 'plan.json');
+  });
+  beforeEach(() => {
+    pd.reset();
+    writeFileSync(pb, PLAY);
+    for (const h of ['n1', 'n2']) writeFileSync(join(pd.base, `settled-${h}`), 'same\n');
+  });
+  afterAll(async () => {
+    await stopTestSshd();
+    pd.remove();
+  });
+
+  it('plan changes nothing and saves per host what would change; apply changes exactly that; a second plan shows nothing', async () => {
+    const p = await plan(['-D']);
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^n1: 2 to change, 1 ok$/m);
+    expect(p.stdout).toMatch(/^n2: 2 to change, 1 ok$/m);
+    expect(p.stdout).toContain('~ Write config (');
+    expect(p.stdout).toContain('+password=********');
+    expect(hostFiles()).toEqual([]);
+    const saved = readPlan(planFile);
+    expect(saved.hosts.n1!.tasks.map((t) => [t.task, t.status])).toEqual([
+      ['Write config', 'changed'],
+      ['Config dir', 'changed'],
+      ['Settled', 'ok'],
+    ]);
+    expect(saved.hosts.n1!.facts.map((f) => f.what)).toEqual([`file ${pd.base}/n1.conf`, `file ${pd.base}/n1.d`, `file ${pd.base}/settled-n1`]);
+    expect(Object.keys(saved.inputs)).toEqual(expect.arrayContaining([pb, pd.inv, join(pd.dir, 'group_vars', 'nodes.yml')]));
+
+    const a = await apply();
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    expect(readFileSync(join(pd.base, 'n1.conf'), 'utf8')).toBe(`port=1\npassword=${SECRET}\n`);
+    expect(hostFiles()).toEqual(['n1.conf', 'n1.d', 'n2.conf', 'n2.d']);
+
+    const again = await plan();
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^n1: no changes, 3 ok$/m);
+    expect(again.stdout).toContain('Plan: no changes on 2 hosts.');
+    expect((await plan(['--detailed-exitcode'])).code).toBe(0);
+  });
+
+  it('a vaulted value never appears in plan.json, not even inside a diff', async () => {
+    expect((await plan(['-D'])).code).toBe(0);
+    const text = readFileSync(planFile, 'utf8');
+    expect(text).toContain('password=********');
+    for (const form of [SECRET, Buffer.from(SECRET).toString('base64')]) expect(text).not.toContain(form);
+    // apply re-derives the change from the real value, not the masked diff
+    expect((await apply()).code).toBe(0);
+    expect(readFileSync(join(pd.base, 'n2.conf'), 'utf8')).toContain(SECRET);
+  });
+
+  it('a file edited by hand between plan and apply: apply refuses naming host and task, and changes nothing on any host', async () => {
+    expect((await plan()).code).toBe(0);
+    writeFileSync(join(pd.base, 'settled-n2'), 'edited by hand\n');
+    const a = await apply();
+    expect(a.code, a.stdout + a.stderr).toBe(EXIT.planStale);
+    expect(a.stderr).toContain('apply refused: the hosts changed since the plan; nothing was changed on any host');
+    expect(a.stderr).toMatch(/n2: Settled \(.*site\.yml:\d+\) decided on file .*settled-n2, which changed since the plan/);
+    expect(a.stderr).not.toMatch(/n1: /);
+    expect(hostFiles()).toEqual([]);
+    expect(readFileSync(join(pd.base, 'settled-n2'), 'utf8')).toBe('edited by hand\n');
+  });
+
+  it('a playbook edited after the plan: refused, nothing changed', async () => {
+    expect((await plan()).code).toBe(0);
+    writeFileSync(pb, PLAY.replace('port=1', 'port=2'));
+    const a = await apply();
+    expect(a.code).toBe(EXIT.planStale);
+    expect(a.stderr).toContain('apply refused: the playbooks, inventory or variables changed since the plan');
+    expect(a.stderr).toContain('site.yml changed');
+    expect(hostFiles()).toEqual([]);
+  });
+
+  it('a vars file added after the plan: refused', async () => {
+    expect((await plan()).code).toBe(0);
+    mkdirSync(join(pd.dir, 'host_vars'));
+    writeFileSync(join(pd.dir, 'host_vars', 'n1.yml'), 'extra: 1\n');
+    const a = await apply();
+    expect(a.code).toBe(EXIT.planStale);
+    expect(a.stderr).toMatch(/host_vars\/ \(its list of files\) changed/);
+    expect(hostFiles()).toEqual([]);
+  });
+
+  it('play --confirm --yes plans, shows, applies', async () => {
+    const r = await fabric(['play', pb, '-i', pd.inv, '--confirm', '--yes']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^n1: 2 to change, 1 ok$/m);
+    expect(hostFiles()).toEqual(['n1.conf', 'n1.d', 'n2.conf', 'n2.d']);
+  });
+
+  it('play --confirm without a terminal refuses with exit 5 before touching any host', async () => {
+    const r = await fabric(['play', pb, '-i', pd.inv, '--confirm']);
+    expect(r.code).toBe(EXIT.badInput);
+    expect(r.stderr).toContain('--confirm asks on the terminal, and stdin is not one');
+    expect(r.stdout).not.toContain('PLAN');
+    expect(hostFiles()).toEqual([]);
+  });
+
+  it("play --confirm on a terminal: 'n' applies nothing, 'y' applies", async () => {
+    const args = ['play', pb, '-i', pd.inv, '--confirm', '--vault-password-file', pwFile];
+    const no = await runFabricOnTty(args, { when: 'Apply these changes? [y/N]', type: 'n\r' });
+    expect(no.code, no.stdout).toBe(0);
+    expect(no.stdout).toContain('n1: 2 to change, 1 ok');
+    expect(no.stdout).toContain('Apply cancelled: nothing was changed.');
+    expect(hostFiles()).toEqual([]);
+    const yes = await runFabricOnTty(args, { when: 'Apply these changes? [y/N]', type: 'y\r' });
+    expect(yes.code, yes.stdout).toBe(0);
+    expect(hostFiles()).toEqual(['n1.conf', 'n1.d', 'n2.conf', 'n2.d']);
+  });
+
+  it('apply re-reads the plan facts in one round trip per host; a no-op apply costs just that', async () => {
+    // converge first, so the plan has nothing to change
+    expect((await fabric(['play', pb, '-i', pd.inv])).code).toBe(0);
+    expect((await plan()).code).toBe(0);
+    const saved = readPlan(planFile);
+    const trips = new Map<string, number>();
+    const wrap = <C>(c: C): C => {
+      const real = c as unknown as Connection;
+      return {
+        ...real,
+        host: real.host,
+        stats: real.stats,
+        exec: (s: string, o?: Parameters<Connection['exec']>[1]) => (trips.set(real.host, (trips.get(real.host) ?? 0) + 1), real.exec(s, o)),
+        upload: real.upload.bind(real),
+        close: real.close.bind(real),
+      } as unknown as C;
+    };
+    const inv = saved.invocation;
+    const flags = { inventory: inv.inventory, extraVars: inv.extraVars, tags: inv.tags, skipTags: inv.skipTags, vaultPasswordFile: [pwFile], forks: '20', timeout: '10', verbose: 0 } as unknown as PlayFlags;
+    recordInputs();
+    const loaded = await loadPlan(inv.playbooks, flags);
+    const code = await applyPlan(saved, loaded, flags, { forks: 20, timeout: 10 }, wrap);
+    expect(code).toBe(EXIT.ok);
+    // Both hosts are 127.0.0.1 here: the count is per connection, two in all, one round trip each.
+    expect([...trips.values()].reduce((a, b) => a + b, 0)).toBe(2);
+  });
+});
