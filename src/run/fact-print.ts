@@ -18,10 +18,17 @@ export const sha256 = (data: string | Buffer): string => createHash('sha256').up
 /**
  * The fingerprint of one fact as read: a script fact (a module's own read) by the script's output,
  * since its parser is the module's code and cannot be saved; every other kind by its typed value,
- * which the merged and the lone reads give alike.
+ * which the merged and the lone reads give alike. A file's mtime is left out: no module that
+ * changes a host decides on it, and a file written back as it was is the state the plan saw.
  */
 export function factPrint(spec: FactSpec, read: { value?: unknown; error?: Error; raw?: ExecResult }): string {
   if (read.error) return `error:${sha256(read.error.message)}`;
   if (spec.kind === 'script' && read.raw) return `raw:${sha256(stableJson([read.raw.rc, read.raw.stdout, read.raw.stderr]))}`;
-  return `value:${sha256(stableJson(read.value ?? null))}`;
+  return `value:${sha256(stableJson(spec.kind === 'file' ? withoutMtime(read.value) : (read.value ?? null)))}`;
+}
+
+function withoutMtime(v: unknown): unknown {
+  if (!v || typeof v !== 'object') return v ?? null;
+  const { mtime: _mtime, ...rest } = v as Record<string, unknown>;
+  return rest;
 }

@@ -134,6 +134,30 @@ describe('fabric plan and apply', () => {
     expect(hostFiles()).toEqual([]);
   });
 
+  it('a decision fed by a probe whose output changed: the host fails at that task, before changing it', async () => {
+    const probed = `
+- hosts: nodes
+  gather_facts: false
+  tasks:
+    - name: Read source
+      command: {argv: [cat, "{{ base }}/source-{{ inventory_hostname }}"]}
+      changed_when: false
+      register: src
+    - name: Copy source
+      copy: {dest: "{{ base }}/target-{{ inventory_hostname }}", content: "{{ src.stdout }}"}
+`;
+    writeFileSync(pb, probed);
+    for (const h of ['n1', 'n2']) for (const f of ['source', 'target']) writeFileSync(join(pd.base, `${f}-${h}`), 'a');
+    const p = await plan();
+    expect(p.stdout).toMatch(/^n1: no changes, 2 ok$/m);
+    writeFileSync(join(pd.base, 'source-n1'), 'b');
+    const a = await apply();
+    expect(a.code, a.stdout + a.stderr).toBe(EXIT.failed);
+    expect(a.stdout).toMatch(/failed: \[n1\].*the plan says it changes nothing on n1, but now it would change it/);
+    expect(a.stderr).toMatch(/not applied as planned.*\n  n1: Copy source \(/);
+    expect(readFileSync(join(pd.base, 'target-n1'), 'utf8')).toBe('a');
+  });
+
   it('play --confirm --yes plans, shows, applies', async () => {
     const r = await fabric(['play', pb, '-i', pd.inv, '--confirm', '--yes']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
