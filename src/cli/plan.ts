@@ -112,7 +112,6 @@ export async function applyPlan(plan: PlanFile, loaded: Loaded, flags: PlayFlags
 
 /** fabric plan PLAYBOOK... -o FILE */
 async function planCommand(playbooks: string[], flags: PlanFlags): Promise<number> {
-  if (flags.check === false) throw new InputError('fabric plan always runs in check mode');
   const numbers = runNumbers(flags);
   recordInputs();
   const holder = startHolderEarly();
