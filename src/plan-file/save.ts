@@ -1,15 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { displayPath } from '../load/yaml.js';
-import { holdsSecret, maskDeep } from '../vars/secrets.js';
+import { maskDeep, maskSecrets } from '../vars/secrets.js';
 import { writeFileAtomic } from '../vault/write.js';
 import { PLAN_VERSION, type PlanFile } from './types.js';
 
-/** Written atomically (a reader never sees half a plan), 0600, with every secret masked. */
+/**
+ * Written atomically (a reader never sees half a plan), 0600, with every secret masked. The diffs
+ * are for reading only, so masking them loses nothing apply needs; a fact's spec never holds one
+ * (record.ts). Hashes are kept as they are: they hold no plaintext, and masking a short secret
+ * that happens to occur in one would spoil it.
+ */
 export function savePlan(path: string, plan: PlanFile): void {
   const masked = maskDeep(plan);
-  // The diffs are for reading only, so masking them loses nothing apply needs; a fact's spec never holds one (record.ts).
-  if (holdsSecret(masked)) throw new Error('internal: a masked plan still holds a secret');
+  masked.inputs = Object.fromEntries(Object.entries(plan.inputs).map(([k, v]) => [maskSecrets(k), v]));
+  const hosts = Object.values(plan.hosts);
+  Object.values(masked.hosts).forEach((hp, i) => hp.facts.forEach((f, k) => (f.print = hosts[i]!.facts[k]!.print)));
   writeFileAtomic(path, JSON.stringify(masked, null, 1) + '\n');
 }
 
