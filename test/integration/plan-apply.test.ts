@@ -158,6 +158,28 @@ describe('fabric plan and apply', () => {
     expect(readFileSync(join(pd.base, 'target-n1'), 'utf8')).toBe('a');
   });
 
+  it('apply of a file that is not a plan, or with a flag the plan fixes: exit 5', async () => {
+    writeFileSync(planFile, '{"hosts": {}}');
+    const bad = await apply();
+    expect(bad.code).toBe(EXIT.badInput);
+    expect(bad.stderr).toContain('is not a fabric plan (version 1)');
+    expect((await plan()).code).toBe(0);
+    const fixed = await apply(['-u', 'someone']);
+    expect(fixed.code).toBe(EXIT.badInput);
+    expect(fixed.stderr).toContain('--user is fixed by the plan');
+    expect(hostFiles()).toEqual([]);
+  });
+
+  it('a host unreachable in the plan run: no plan is saved, the exit code is the run\'s', async () => {
+    const inv = join(pd.dir, 'with-gone.yml');
+    writeFileSync(inv, readFileSync(pd.inv, 'utf8').replace('n2: {}}', 'n2: {}, gone: {fabric_port: 1}}'));
+    const out = join(pd.dir, 'never.json');
+    const r = await fabric(['plan', pb, '-i', inv, '-o', out]);
+    expect(r.code, r.stdout + r.stderr).toBe(EXIT.unreachable);
+    expect(r.stderr).toContain('no plan: a host failed or was unreachable in check mode');
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('play --confirm --yes plans, shows, applies', async () => {
     const r = await fabric(['play', pb, '-i', pd.inv, '--confirm', '--yes']);
     expect(r.code, r.stdout + r.stderr).toBe(0);
