@@ -9,6 +9,8 @@ export const EXIT = {
   changed: 6,
   /** --assert-idempotent: the second run changed something. */
   notIdempotent: 7,
+  /** fabric apply refused: a host's state or an input changed since the plan; nothing was changed on any host. */
+  planStale: 8,
   interrupted: 130,
 } as const;
 

@@ -24,6 +24,7 @@ const REGISTRARS = {
   modules: async (p: Command) => (await import('./modules.js')).registerModulesCommand(p),
   adhoc: async (p: Command) => (await import('./adhoc.js')).registerAdhocCommands(p),
   vault: async (p: Command) => (await import('./vault.js')).registerVaultCommands(p),
+  planapply: async (p: Command) => (await import('./plan.js')).registerPlanCommands(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
@@ -35,6 +36,8 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['run', 'adhoc'],
   ['facts', 'adhoc'],
   ['vault', 'vault'],
+  ['plan', 'planapply'],
+  ['apply', 'planapply'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {

@@ -37,6 +37,9 @@ export interface PlayFlags extends VaultPasswordFlags {
   askBecomePass?: boolean;
   detailedExitcode?: boolean;
   assertIdempotent?: boolean;
+  /** Plan first, show it, ask before applying (src/cli/plan.ts). */
+  confirm?: boolean;
+  yes?: boolean;
 }
 
 const DEFAULT_PLAYBOOK = 'playbooks/site.yml';
@@ -86,7 +89,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('-e, --extra-vars <vars>', 'k=v, @file.yml or a YAML/JSON mapping (repeatable)', collect);
 }
 
-function addSelectionOptions(cmd: Command): Command {
+export function addSelectionOptions(cmd: Command): Command {
   return cmd
     .option('-t, --tags <tags>', 'only run tasks with these tags (comma separated, repeatable)', collect)
     .option('--skip-tags <tags>', 'skip tasks with these tags', collect)
@@ -129,6 +132,8 @@ export function registerPlayCommands(program: Command): void {
     .option('--retry-file', 'after a run with failed or unreachable hosts, write them to <playbook>.retry (for -l @file)')
     .option('--detailed-exitcode', 'exit 6 when every host is ok and something changed (with --check: would change)')
     .option('--assert-idempotent', 'run the play a second time; exit 7 naming the tasks when that run changes anything')
+    .option('--confirm', 'plan first (check mode with diffs), show what would change per host, and ask before applying exactly that')
+    .option('-y, --yes', 'with --confirm: apply without asking')
     .action(async (playbooks: string[], flags: PlayFlags) => {
       const { runPlay } = await import('./run-play.js');
       process.exitCode = await runPlay(playbooks.length ? playbooks : [DEFAULT_PLAYBOOK], flags);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { noteInput } from '../load/inputs.js';
 import type { VarsLayer } from '../inventory/vars-files.js';
 import type { Vars } from '../modules/types.js';
 import { useVaultSecrets, type WithoutPassword } from '../vault/keyring.js';
@@ -42,6 +43,7 @@ export function limitPattern(limit: string | undefined): string | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
+    noteInput(file, text);
   } catch (e) {
     throw new InputError(`--limit file '${file}' cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

@@ -17,15 +17,15 @@ import { unopenedVaults, type WithoutPassword } from '../vault/keyring.js';
 import { startAtTask } from '../plan/start-at.js';
 import type { Reporter, TaskInfo } from '../run/events.js';
 import { taskLabel } from '../report/format.js';
-import type { RunSummary } from '../run/run-context.js';
+import type { PlanHooks, RunSummary } from '../run/run-context.js';
 
-interface Loaded {
+export interface Loaded {
   plan: Plan;
   inventory: Inventory;
   extraVars: Vars;
 }
 
-async function loadPlan(playbooks: string[], flags: PlayFlags, withoutVaultPassword: WithoutPassword = 'error'): Promise<Loaded> {
+export async function loadPlan(playbooks: string[], flags: PlayFlags, withoutVaultPassword: WithoutPassword = 'error'): Promise<Loaded> {
   const files = playbooks.map(resolvePlaybook);
   // Passwords first (a prompt, a script): every vault opens while loading, before any host is touched.
   await setUpVault(flags, withoutVaultPassword);
@@ -195,6 +195,8 @@ export async function executePlan(
   numbers: RunNumbers,
   reporter: Reporter,
   wrap?: <C>(c: C) => C,
+  /** fabric plan/apply and play --confirm: record a plan, or hold the run to one (src/plan-file/). */
+  planHooks?: PlanHooks,
 ): Promise<RunSummary> {
   if (flags.askBecomePass && flags.becomePasswordFile) throw new InputError('give -K/--ask-become-pass or --become-password-file, not both');
   const becomePassword = flags.askBecomePass ? await askPassword() : flags.becomePasswordFile ? becomePasswordFrom(flags.becomePasswordFile) : undefined;
@@ -229,6 +231,7 @@ export async function executePlan(
       signal: abort.signal,
       interruptGraceMs: grace,
       wrap,
+      plan: planHooks,
     });
     const summary = await executor.run(plan);
     await reporter.close();
@@ -239,6 +242,8 @@ export async function executePlan(
 }
 
 export async function runPlay(playbooks: string[], flags: PlayFlags): Promise<number> {
+  if (flags.confirm && !(flags.listHosts || flags.listTasks || flags.listTags)) return (await import('./plan.js')).playWithConfirm(playbooks, flags);
+  if (flags.yes) throw new InputError('--yes answers the question --confirm asks: give it with --confirm');
   const clock = phaseClock(process.env.FABRIC_TIMINGS);
   const numbers = runNumbers(flags);
   const listing = flags.listHosts || flags.listTasks || flags.listTags;

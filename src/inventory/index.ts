@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { noteInput } from '../load/inputs.js';
 import { dirname, resolve } from 'node:path';
 import { ErrorList, InputError, type SourcePos } from '../errors.js';
 import { displayPath, parseYaml } from '../load/yaml.js';
@@ -181,6 +182,7 @@ export function loadInventory(path: string, opts: LoadOptions = {}): LoadedInven
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
+    noteInput(path, text);
   } catch (e) {
     throw new InputError(`cannot read inventory ${displayPath(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

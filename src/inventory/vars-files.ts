@@ -1,6 +1,7 @@
 import { readdirSync, type Dirent } from 'node:fs';
 import { extname, join } from 'node:path';
 import { ErrorList, InputError } from '../errors.js';
+import { noteListing } from '../load/inputs.js';
 import { displayPath, readYamlFile } from '../load/yaml.js';
 import { isMapping, schemaProblems, type Vars } from './model.js';
 import { varsFileSchema } from './schema.js';
@@ -14,8 +15,11 @@ const VARS_EXT = new Set(['', '.yml', '.yaml', '.json']);
 
 function listDir(dir: string): Dirent[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    noteListing(dir, entries.map((e) => e.name));
+    return entries;
   } catch {
+    noteListing(dir, undefined); // a plan notices the directory appearing later
     return []; // no group_vars/host_vars here: nothing to add
   }
 }

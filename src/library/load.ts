@@ -4,6 +4,7 @@
  * is touched; a task names them as it names a built-in.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { noteInputPath } from '../load/inputs.js';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
@@ -47,6 +48,7 @@ async function javascriptOf(file: string): Promise<string | undefined> {
 }
 
 async function loadOne(file: string): Promise<ModuleDef<any>> {
+  noteInputPath(file);
   const at = { file, line: 1, col: 1 };
   const name = basename(file, extname(file));
   let exported: unknown;

@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type ScalarTag } from 'yaml';
 import { InputError, InputErrors, type SourcePos } from '../errors.js';
 import { registerSecret } from '../vars/secrets.js';
+import { noteInput } from './inputs.js';
 import { isVaultText } from '../vault/cipher.js';
 import { openVault } from '../vault/keyring.js';
 
@@ -144,6 +145,7 @@ export function readYamlFile(path: string, ref?: SourcePos): YamlFile {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
+    noteInput(path, text);
   } catch (e) {
     throw new InputError(`cannot read ${displayPath(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, ref);
   }

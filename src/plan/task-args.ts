@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, type SourcePos } from '../errors.js';
 import { schemaErrors, type Locator } from '../load/schema.js';
+import { noteInputPath } from '../load/inputs.js';
 import { displayPath } from '../load/yaml.js';
 import type { ModuleDef, StaticContext } from '../modules/types.js';
 import { checkTemplate, isTemplated } from '../vars/template.js';
@@ -24,6 +25,7 @@ export function taskStatics(baseDir: string, playbookDir: string, pos: SourcePos
       const candidates = src.startsWith('/') ? [src] : [...new Set([join(baseDir, kind, src), join(playbookDir, kind, src), resolve(baseDir, src)])];
       const found = candidates.find((c) => existsSync(c));
       if (!found) throw new InputError(`${kind === 'templates' ? 'template' : kind === 'vars' ? 'vars file' : 'file'} '${src}' not found (looked in ${candidates.map(displayPath).join(', ')})`, pos);
+      noteInputPath(found);
       return found;
     },
     checkTemplate(text, where) {

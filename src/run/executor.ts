@@ -6,7 +6,9 @@ import type { HostStats } from './events.js';
 import { serialBatches } from './fail-limits.js';
 import { flushHandlers } from './handlers.js';
 import { registerSection } from './prefetch.js';
-import { RunContext, type RunOptions, type RunSummary } from './run-context.js';
+import { fetchFacts, keyOf } from './host-facts.js';
+import { factsRunAs } from './module-context.js';
+import { RunContext, type ReadFacts, type RunOptions, type RunSummary } from './run-context.js';
 
 export { DEFAULT_INTERRUPT_GRACE_MS, type RunOptions, type RunSummary } from './run-context.js';
 
@@ -28,6 +30,8 @@ export class Executor {
   async run(plan: Plan): Promise<RunSummary> {
     const { rc } = this;
     try {
+      const refused = await rc.opts.plan?.preflight?.(this.readFacts);
+      if (refused !== undefined) return { exitCode: refused, stats: {}, interrupted: false };
       for (const play of plan.plays) {
         if (rc.halted) break;
         await this.runPlay(play);
@@ -51,6 +55,16 @@ export class Executor {
     rc.opts.reporter.onEvent({ type: 'run_end', stats, exitCode, interrupted });
     return { exitCode, stats, interrupted };
   }
+
+  /** A saved plan's facts read again on one host, in one round trip on the run's own connection. */
+  private readonly readFacts: ReadFacts = async (name, reads) => {
+    const h = this.rc.host(name);
+    const reqs = reads.map((r) => ({ spec: r.spec, runAs: factsRunAs(r.becomeUser === undefined ? undefined : { user: r.becomeUser, password: this.rc.opts.becomePassword }, h.target.user) }));
+    const got = await fetchFacts(await this.rc.pool.get(h.target), reqs);
+    // The tasks then decide on exactly what was verified, without reading it again (a script fact's parser was not saved).
+    h.hostFacts.seed(reqs.filter((r) => r.spec.kind !== 'script').map((r) => [keyOf(r), got.get(keyOf(r))!]));
+    return reqs.map((r) => got.get(keyOf(r))!.print);
+  };
 
   private async runPlay(play: PlannedPlay): Promise<void> {
     const { rc } = this;

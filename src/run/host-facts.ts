@@ -3,6 +3,7 @@ import { OUTPUT_KEEP } from '../connection/shell-session.js';
 import type { Connection, ExecResult } from '../connection/types.js';
 import { FactError, factKey, factScript, parseFact, type FactSpec, type FileFact, type SysctlFact } from '../modules/lib/facts.js';
 import { mergedProbeScript, splitMerged } from '../modules/lib/probe-merge.js';
+import { factPrint } from './fact-print.js';
 
 /** A fact as one task wants it: the spec, and the user it is read as (become), if not the login user. */
 export interface FactRequest {
@@ -11,7 +12,21 @@ export interface FactRequest {
   runAs?: { key: string; wrap(script: string): string };
 }
 
-const keyOf = (r: FactRequest) => `${r.runAs?.key ?? ''}\0${factKey(r.spec)}`;
+/** A fact as read: its value or why it could not be read, and its fingerprint (fact-print.ts). */
+export interface FactEntry {
+  value?: unknown;
+  error?: FactError;
+  print: string;
+}
+
+/** A fact a task's decision was made on, as a plan records it. */
+export interface FactRead {
+  req: FactRequest;
+  print: string;
+}
+
+/** What identifies a request in a host's cache and in fetchFacts' answer. */
+export const keyOf = (r: FactRequest) => `${r.runAs?.key ?? ''}\0${factKey(r.spec)}`;
 const mergeable = (s: FactSpec): s is FileFact | SysctlFact => s.kind === 'file' || s.kind === 'sysctl';
 
 /**
@@ -21,7 +36,7 @@ const mergeable = (s: FactSpec): s is FileFact | SysctlFact => s.kind === 'file'
  * nothing fetched while a change was under way is kept.
  */
 export class HostFacts {
-  private readonly values = new Map<string, { value?: unknown; error?: FactError }>();
+  private readonly values = new Map<string, FactEntry>();
   private generation = 0;
   private changing = 0;
 
@@ -43,6 +58,12 @@ export class HostFacts {
     }
   }
 
+  /** Facts read elsewhere on this host's connection (apply's verified re-read): served as if fetched here. */
+  seed(entries: Array<[string, FactEntry]>): void {
+    if (this.changing > 0) return;
+    for (const [k, e] of entries) if (!e.error) this.values.set(k, e);
+  }
+
   drop(): void {
     this.values.clear();
     this.generation++;
@@ -50,33 +71,41 @@ export class HostFacts {
 
   /** The values of reqs, in order: cached ones at once, the rest in one round trip. Throws FactError. */
   async get(reqs: FactRequest[]): Promise<unknown[]> {
-    const missing = this.changing > 0 ? reqs : reqs.filter((r) => !this.values.has(keyOf(r)));
-    const fetched = missing.length ? await this.fetch(missing) : new Map<string, { value?: unknown; error?: FactError }>();
-    return reqs.map((r) => {
-      const got = fetched.get(keyOf(r)) ?? this.values.get(keyOf(r));
-      if (!got) throw new FactError('fact not read'); // not reached: fetch answers every request
+    return (await this.entries(reqs)).map((got) => {
       if (got.error) throw got.error;
       return got.value;
     });
   }
 
+  private async entries(reqs: FactRequest[]): Promise<FactEntry[]> {
+    const missing = this.changing > 0 ? reqs : reqs.filter((r) => !this.values.has(keyOf(r)));
+    const fetched = missing.length ? await this.fetch(missing) : new Map<string, FactEntry>();
+    return reqs.map((r) => {
+      const got = fetched.get(keyOf(r)) ?? this.values.get(keyOf(r));
+      if (!got) throw new FactError('fact not read'); // not reached: fetch answers every request
+      return got;
+    });
+  }
+
   /**
    * The typed object a module's run() gets: each declared name with its value. An ahead-only fact
-   * is its cached value, or undefined (never fetched here). Throws FactError.
+   * is its cached value, or undefined (never fetched here). Throws FactError. seen: the facts the
+   * values came from, with their fingerprints (a plan records them).
    */
-  async named(names: string[], reqs: FactRequest[]): Promise<Record<string, unknown>> {
+  async named(names: string[], reqs: FactRequest[], seen?: (reads: FactRead[]) => void): Promise<Record<string, unknown>> {
     const ahead = (r: FactRequest) => r.spec.kind === 'exists' && r.spec.aheadOnly === true;
     const fetched = reqs.filter((r) => !ahead(r));
-    const values = fetched.length ? await this.get(fetched) : [];
+    const entries = fetched.length ? await this.entries(fetched) : [];
     const out: Record<string, unknown> = {};
+    const reads: FactRead[] = [];
     let k = 0;
     reqs.forEach((r, i) => {
-      if (!ahead(r)) out[names[i]!] = values[k++];
-      else {
-        const got = this.changing > 0 ? undefined : this.values.get(keyOf(r));
-        out[names[i]!] = got && !got.error ? got.value : undefined;
-      }
+      const got = !ahead(r) ? entries[k++] : this.changing > 0 ? undefined : this.values.get(keyOf(r));
+      if (got) reads.push({ req: r, print: got.print });
+      if (got?.error && !ahead(r)) throw got.error;
+      out[names[i]!] = got && !got.error ? got.value : undefined;
     });
+    seen?.(reads);
     return out;
   }
 
@@ -87,7 +116,7 @@ export class HostFacts {
     await this.fetch([...missing.values()]);
   }
 
-  private async fetch(reqs: FactRequest[]): Promise<Map<string, { value?: unknown; error?: FactError }>> {
+  private async fetch(reqs: FactRequest[]): Promise<Map<string, FactEntry>> {
     const generation = this.generation;
     const unique = [...new Map(reqs.map((r) => [keyOf(r), r])).values()];
     const conn = await this.connect();
@@ -103,7 +132,7 @@ export class HostFacts {
  * (fewer programs started on the host), every other fact framed alone. A merged part that gave up
  * (a file changed while it was read, bytes that are not UTF-8) is read again fact by fact.
  */
-export async function fetchFacts(conn: Connection, reqs: FactRequest[]): Promise<Map<string, { value?: unknown; error?: FactError }>> {
+export async function fetchFacts(conn: Connection, reqs: FactRequest[]): Promise<Map<string, FactEntry>> {
   type Part = { script: string; reqs: FactRequest[]; merged: boolean };
   const parts: Part[] = [];
   const byUser = new Map<string, FactRequest[]>();
@@ -118,19 +147,21 @@ export async function fetchFacts(conn: Connection, reqs: FactRequest[]): Promise
   }
   const { script, token } = batchScript(parts.map((p) => p.script));
   const answered = await conn.exec(script, { inline: true });
-  const out = new Map<string, { value?: unknown; error?: FactError }>();
+  const out = new Map<string, FactEntry>();
+  const failed = (r: FactRequest, error: FactError) => out.set(keyOf(r), { error, print: factPrint(r.spec, { error }) });
   if (answered.cut) {
     // Host state read as data must be whole: a cut answer is an error, never a guess.
     const error = new FactError(`the host's answer to a state read was over ${OUTPUT_KEEP} characters (output limit); its middle was cut`);
-    for (const r of reqs) out.set(keyOf(r), { error });
+    for (const r of reqs) failed(r, error);
     return out;
   }
   const results = splitBatch(answered, token, parts.length);
   const answer = (r: FactRequest, res: ExecResult) => {
     try {
-      out.set(keyOf(r), { value: parseFact(r.spec, res) });
+      const value = parseFact(r.spec, res);
+      out.set(keyOf(r), { value, print: factPrint(r.spec, { value, raw: res }) });
     } catch (e) {
-      out.set(keyOf(r), { error: e instanceof FactError ? e : new FactError(`cannot read host state: ${(e as Error).message}`) });
+      failed(r, e instanceof FactError ? e : new FactError(`cannot read host state: ${(e as Error).message}`));
     }
   };
   const again: FactRequest[] = [];
@@ -140,14 +171,14 @@ export async function fetchFacts(conn: Connection, reqs: FactRequest[]): Promise
     if (!p.merged) return answer(p.reqs[0]!, res);
     const each = splitMerged(p.reqs.map((r) => r.spec as FileFact | SysctlFact), res);
     if (!each) return again.push(...p.reqs);
-    p.reqs.forEach((r, k) => out.set(keyOf(r), { value: each[k] }));
+    p.reqs.forEach((r, k) => out.set(keyOf(r), { value: each[k], print: factPrint(r.spec, { value: each[k] }) }));
   });
   if (again.length && results) {
     // Each alone now: one more round trip, only when the merged read did not add up.
     const alone = batchScript(again.map((r) => wrap(r, factScript(r.spec))));
     const split = splitBatch(await conn.exec(alone.script, { inline: true }), alone.token, again.length);
-    again.forEach((r, i) => (split ? answer(r, split[i]!) : out.set(keyOf(r), { error: new FactError('the host answered a fact read in part only') })));
-  } else for (const r of again) out.set(keyOf(r), { error: new FactError('the host answered a fact read in part only') });
+    again.forEach((r, i) => (split ? answer(r, split[i]!) : failed(r, new FactError('the host answered a fact read in part only'))));
+  } else for (const r of again) failed(r, new FactError('the host answered a fact read in part only'));
   return out;
 }
 

@@ -33,7 +33,8 @@ export interface ReadyTask {
 
 export type PreparedTask = ReadyTask | { kind: 'skip'; result: ModuleResult };
 
-const SKIP_CHECK =
+/** Why check mode skipped a task: it cannot know what the task would do (a plan calls it unknown). */
+export const SKIP_CHECK =
   'skipped in check mode: a command could change the host (add changed_when: false or check_mode: false for a read-only probe)';
 
 /**
@@ -47,7 +48,7 @@ export function prepareTask(rc: RunContext, play: PlannedPlay, t: PlannedTask, h
   } catch (e) {
     throw new TaskError(`${t.pos.file}:${t.pos.line}: ${(e as Error).message}`);
   }
-  const check = checkFor(rc, t);
+  const check = checkFor(rc, t, h);
   if (check === 'skip') return { kind: 'skip', result: { changed: false, skipped: true, msg: SKIP_CHECK } };
   const args = renderArgs(t, vars);
   const delegate = t.delegateTo ? rc.host(String(renderDeep(t.delegateTo, vars, t.pos))) : h;
@@ -67,9 +68,10 @@ export function declaredFacts(def: ModuleDef<any, any>, args: Record<string, unk
 }
 
 /** Check mode for a task: a command that could change the host is skipped ('skip') unless it is a read-only probe. */
-function checkFor(rc: RunContext, t: PlannedTask): boolean | 'skip' {
+function checkFor(rc: RunContext, t: PlannedTask, h: HostState): boolean | 'skip' {
   const readOnlyProbe = t.changedWhen?.length === 1 && t.changedWhen[0]!.source === 'false';
-  const check = t.checkMode ?? rc.opts.check;
+  // fabric apply: a task the plan says changes nothing on h only checks that it still would not.
+  const check = t.checkMode ?? (rc.opts.check || !!rc.opts.plan?.checkOnly?.(t.info, h.name));
   if (check && t.module.arbitraryCommand) return readOnlyProbe ? false : 'skip';
   return check;
 }

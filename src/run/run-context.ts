@@ -3,9 +3,10 @@ import type { Inventory } from '../inventory/index.js';
 import type { Vars } from '../modules/types.js';
 import type { PlannedPlay, PlannedTask } from '../plan/types.js';
 import { ConnectionPool, hostTarget, type PoolOptions } from './connections.js';
-import type { HostStats, Reporter, TaskInfo } from './events.js';
+import type { FactSpec } from '../modules/lib/facts.js';
+import type { HostResult, HostStats, Reporter, TaskInfo } from './events.js';
 import { gatherFacts } from './facts.js';
-import { HostFacts } from './host-facts.js';
+import { HostFacts, type FactRead } from './host-facts.js';
 import { FailLimits } from './fail-limits.js';
 import { emptyStats, type HostState } from './host-state.js';
 import { lazyTemplatedVars } from './lazy-vars.js';
@@ -35,6 +36,22 @@ export interface RunOptions extends PoolOptions {
   detailedExitcode?: boolean;
   /** After the abort, how long running tasks may take before the run gives up on them (default 30 s). */
   interruptGraceMs?: number;
+  /** fabric plan and apply (src/plan-file/): what a run tells of its decisions, and what holds it to a saved plan. */
+  plan?: PlanHooks;
+}
+
+/** Facts to read again on a host (a saved plan's), as the user given; the answer is their fingerprints, in order. */
+export type ReadFacts = (host: string, reads: { spec: FactSpec; becomeUser?: string }[]) => Promise<string[]>;
+
+export interface PlanHooks {
+  /** The facts a task's module was given on host (read on `reader`: the delegate), with their fingerprints. */
+  factsSeen?(task: TaskInfo, host: string, reader: string, reads: FactRead[]): void;
+  /** Before any task: reads facts again (one round trip per host); an exit code refuses the run, and no task runs. */
+  preflight?(read: ReadFacts): Promise<number | undefined>;
+  /** The task runs on host in check mode: the plan says it changes nothing there. */
+  checkOnly?(task: TaskInfo, host: string): boolean;
+  /** The outcome the run records: a guard fails a host whose outcome departs from the plan. */
+  judge?(task: TaskInfo, host: string, outcome: HostResult): HostResult;
 }
 
 export const DEFAULT_INTERRUPT_GRACE_MS = 30_000;

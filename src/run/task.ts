@@ -32,7 +32,8 @@ export async function runTask(rc: RunContext, play: PlannedPlay, t: PlannedTask,
     const started = Date.now();
     // An interrupted run waits for a running task only up to the grace period; closing the
     // connections afterwards ends what still runs on the host.
-    const outcome = await Promise.race([runOnHost(rc, play, t, h), rc.giveUp.then(() => abandoned(rc, started))]);
+    const ran = await Promise.race([runOnHost(rc, play, t, h), rc.giveUp.then(() => abandoned(rc, started))]);
+    const outcome = rc.opts.plan?.judge ? rc.opts.plan.judge(info, h.name, ran) : ran;
     record(rc, t, h, outcome);
     outcomes.set(h, outcome);
     // run_once: the result is every host's (Ansible sets the registered variable on all of them).
@@ -245,7 +246,8 @@ const notConnected = (host: string): Connection => ({
 async function runModule(rc: RunContext, t: PlannedTask, h: HostState, vars: Vars, p: ReadyTask): Promise<ModuleResult> {
   const { delegate } = p;
   const conn = t.module.controllerOnly ? controllerOnly(t.info.module) : t.module.waitsForConnection ? notConnected(delegate.target.host) : await rc.pool.get(delegate.target);
-  const facts = await delegate.hostFacts.named(p.factNames, p.requests);
+  const seen = rc.opts.plan?.factsSeen;
+  const facts = await delegate.hostFacts.named(p.factNames, p.requests, seen && ((reads) => seen(t.info, h.name, delegate.name, reads)));
   const ctx = createModuleContext({
     host: h.name,
     conn,

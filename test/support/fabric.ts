@@ -43,8 +43,11 @@ export function recap(stdout: string): Record<string, Record<string, number>> {
   return out;
 }
 
-/** Runs fabric on a pseudo-terminal (script(1)) of a real size, so the live view draws. */
-export function runFabricOnTty(args: string[]): Promise<FabricRun> {
+/**
+ * Runs fabric on a pseudo-terminal (script(1)) of a real size, so the live view draws. answer:
+ * typed on the terminal once the output shows `when` (a question).
+ */
+export function runFabricOnTty(args: string[], answer?: { when: string; type: string }): Promise<FabricRun> {
   const cmd = ['stty cols 120 rows 40;', 'exec', process.execPath, FABRIC_BIN, ...args].map((a, i) => (i < 2 ? a : `'${a}'`)).join(' ');
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_REQUIRE_PROXY: '1', TERM: 'xterm-256color' };
@@ -52,7 +55,14 @@ export function runFabricOnTty(args: string[]): Promise<FabricRun> {
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    let typed = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (answer && !typed && stdout.includes(answer.when)) {
+        typed = true;
+        child.stdin.write(answer.type);
+      }
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
