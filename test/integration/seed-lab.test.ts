@@ -154,7 +154,7 @@ describeLab('seed playbooks in the lab', () => {
     }
   }, LONG);
 
-  it('site.yml and upgrade.yml --check plan the Kubernetes roles without running them', async () => {
+  it('site.yml, upgrade.yml and smoke.yml --check plan the Kubernetes parts without running them', async () => {
     const r = await runFabric(['play', 'playbooks/site.yml', ...LAB, '--check'], { timeoutMs: LONG });
     const out = r.stdout + r.stderr;
     expect(r.code, explain(r)).toBe(0);
@@ -166,6 +166,8 @@ describeLab('seed playbooks in the lab', () => {
     expect(up.code, explain(up)).toBe(0);
     expect(up.stdout).toMatch(/Install kubeadm 1\.35\.2/);
     expect(recap(up.stdout)[LAST_WORKER]).toMatchObject({ failed: 0, unreachable: 0 });
+    const smoke = await runFabric(['play', 'playbooks/smoke.yml', ...LAB, '--check'], { timeoutMs: LONG });
+    expect(smoke.code, explain(smoke)).toBe(0);
     // Planned, never run: no node was initialized or joined.
     for (const h of K8S) {
       const t = await labExec(h, 'test', '-e', '/etc/kubernetes/admin.conf', '-o', '-e', '/etc/kubernetes/kubelet.conf');
