@@ -100,3 +100,23 @@ describe('bgp_password: TCP MD5 on both ends of every session', () => {
     expect(renderRoleTemplate('lab_speaker', 'frr.conf', 'w1')).not.toContain('password');
   });
 });
+
+describe('BFD: the same profile on both ends of every session', () => {
+  it('on by default: a bfd profile with the inventory timers, used by the peer-group and by each speaker', () => {
+    const router = lines(renderRoleTemplate('frr_router', 'frr.conf', 'router'));
+    const speaker = lines(renderRoleTemplate('lab_speaker', 'frr.conf', 'w1'));
+    for (const conf of [router, speaker]) {
+      const at = conf.indexOf('bfd');
+      expect(conf.slice(at, at + 7)).toEqual(['bfd', ' profile fast', '  transmit-interval 300', '  receive-interval 300', '  detect-multiplier 3', ' exit', 'exit']);
+    }
+    expect(router).toContain(' neighbor K8S bfd profile fast');
+    expect(speaker).toContain(' neighbor 172.16.1.210 bfd profile fast');
+  });
+
+  it('bfd_enabled false: no bfd line at all', () => {
+    const text = readFileSync(join(REPO, 'inventory', 'hosts.yml'), 'utf8').replace(/^( +)fabric_host: /gm, '$1bfd_enabled: false\n$1fabric_host: ');
+    const inv = seedInventory(text);
+    expect(renderRoleTemplate('frr_router', 'frr.conf', 'router', inv)).not.toMatch(/bfd/);
+    expect(renderRoleTemplate('lab_speaker', 'frr.conf', 'w1', inv)).not.toMatch(/bfd/);
+  });
+});

@@ -47,7 +47,7 @@ describe('MetalLB resources rendered from the seed inventory', () => {
         apiVersion: 'metallb.io/v1beta2',
         kind: 'BGPPeer',
         metadata: { name: 'router', namespace: 'metallb-system' },
-        spec: { myASN: 64513, peerASN: 64512, peerAddress: '172.16.1.210', holdTime: '9s', keepaliveTime: '3s', password: '' },
+        spec: { myASN: 64513, peerASN: 64512, peerAddress: '172.16.1.210', holdTime: '9s', keepaliveTime: '3s', password: '', bfdProfile: 'fast' },
       },
     ]);
   });
@@ -60,7 +60,13 @@ describe('MetalLB resources rendered from the seed inventory', () => {
 
   it('advertises the pool (without a BGPAdvertisement nothing is announced)', () => {
     expect(of('BGPAdvertisement')).toMatchObject([{ apiVersion: 'metallb.io/v1beta1', spec: { ipAddressPools: ['lab-pool'] } }]);
-    expect(docs).toHaveLength(3);
+    expect(docs).toHaveLength(4);
+  });
+
+  it('a BFDProfile with the short timers the router uses (numbers)', () => {
+    expect(of('BFDProfile')).toEqual([
+      { apiVersion: 'metallb.io/v1beta1', kind: 'BFDProfile', metadata: { name: 'fast', namespace: 'metallb-system' }, spec: { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3 } },
+    ]);
   });
 
   it('derives one BGPPeer per router host from the inventory', () => {
