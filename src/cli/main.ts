@@ -24,6 +24,7 @@ const REGISTRARS = {
   modules: async (p: Command) => (await import('./modules.js')).registerModulesCommand(p),
   adhoc: async (p: Command) => (await import('./adhoc.js')).registerAdhocCommands(p),
   vault: async (p: Command) => (await import('./vault.js')).registerVaultCommands(p),
+  runs: async (p: Command) => (await import('./runs.js')).registerRunsCommands(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
@@ -35,6 +36,7 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['run', 'adhoc'],
   ['facts', 'adhoc'],
   ['vault', 'vault'],
+  ['runs', 'runs'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {
