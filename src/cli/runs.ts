@@ -93,7 +93,8 @@ export function registerRunsCommands(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report to this file')
     .action(async (id: string, own: { json?: boolean; html?: string }, cmd: Command) => {
       const flags = { ...(cmd.optsWithGlobals() as RunsFlags), ...own };
-      const run = await withHistory(flags, (db, file, store) => loadRun(db, file, store, runId(id)));
+      const n = runId(id);
+      const run = await withHistory(flags, (db, file, store) => loadRun(db, file, store, n));
       if (own.html) {
         const { renderRunHtml } = await import('../history/report-html.js');
         writeFileSync(own.html, await renderRunHtml(run));
@@ -110,7 +111,8 @@ export function registerRunsCommands(program: Command): void {
     .option('--json', 'JSON instead of text')
     .action(async (a: string, b: string, own: { json?: boolean }, cmd: Command) => {
       const flags = { ...(cmd.optsWithGlobals() as RunsFlags), ...own };
-      const [ra, rb] = await withHistory(flags, (db, file, store) => [loadRun(db, file, store, runId(a)), loadRun(db, file, store, runId(b))] as const);
+      const ids = [runId(a), runId(b)] as const;
+      const [ra, rb] = await withHistory(flags, (db, file, store) => [loadRun(db, file, store, ids[0]), loadRun(db, file, store, ids[1])] as const);
       const { compareRuns, comparisonLines } = await import('../history/compare.js');
       const c = compareRuns(ra, rb);
       print(flags.json ? [JSON.stringify(c, null, 2)] : comparisonLines(c));
