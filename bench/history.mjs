@@ -37,6 +37,9 @@ async function main() {
     const timings = join(work, 'timings.json');
     const tasksOn = [];
     const tasksOff = [];
+    const recordMs = [];
+    const cpuOn = [];
+    const cpuOff = [];
     for (let i = 0; i < RUNS; i++) {
       // Alternate which goes first: neither always runs right after the other's connection reuse.
       const order = i % 2 ? ['on', 'off'] : ['off', 'on'];
@@ -45,6 +48,8 @@ async function main() {
         const t = JSON.parse(readFileSync(timings, 'utf8'));
         (which === 'on' ? on : off).push(r.ms);
         (which === 'on' ? tasksOn : tasksOff).push(t.tasksMs);
+        (which === 'on' ? cpuOn : cpuOff).push(t.cpuMs);
+        if (which === 'on') recordMs.push(t.historyMs);
       }
     }
     const out = [
@@ -52,7 +57,9 @@ async function main() {
       `history on:    ${fmt(on)}`,
       `--no-history:  ${fmt(off)}`,
       `difference of medians: ${(median(on) - median(off)).toFixed(1)} ms`,
-      `tasks phase (connect to last result) on ${median(tasksOn).toFixed(0)} ms, off ${median(tasksOff).toFixed(0)} ms`,
+      `tasks phase (to the end of the run, the history write included): on ${fmt(tasksOn)}; off ${fmt(tasksOff)}`,
+      `CPU of the fabric process: on ${fmt(cpuOn)}; off ${fmt(cpuOff)}`,
+      `storing the run (load the library, open, one transaction, close): ${fmt(recordMs)}`,
     ];
     process.stdout.write(out.join('\n') + '\n');
   } finally {

@@ -19,7 +19,7 @@ import type { Reporter, TaskInfo } from '../run/events.js';
 import { taskLabel } from '../report/format.js';
 import type { RunSummary } from '../run/run-context.js';
 import { historyPath } from '../history/location.js';
-import { HistoryRecorder } from '../history/record.js';
+import { HistoryRecorder, lastRecordMs } from '../history/record.js';
 
 interface Loaded {
   plan: Plan;
@@ -156,6 +156,9 @@ function phaseClock(file: string | undefined) {
         connectMs: t.lastConnect - t.runStart,
         tasksMs: end - t.lastConnect,
         totalMs: end,
+        // Storing the run in the history (included in tasksMs); null with the history off.
+        historyMs: lastRecordMs() ?? null,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
         maxRssKb: process.resourceUsage().maxRSS,
       };
       writeFileSync(file, JSON.stringify(phases) + '\n');

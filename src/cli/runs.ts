@@ -38,7 +38,7 @@ async function withHistory<T>(flags: RunsFlags, fn: (db: Database | undefined, f
   const store = await import('../history/store.js');
   let db: Database | undefined;
   try {
-    db = store.openForRead(file);
+    db = await store.openForRead(file);
   } catch (e) {
     throw new InputError(`the run history ${file} cannot be read: ${(e as Error).message}`);
   }

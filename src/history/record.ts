@@ -12,7 +12,7 @@ import { taskLabel } from '../report/format.js';
 import type { HostResult, HostStats, Reporter, RunEvent, TaskInfo } from '../run/events.js';
 import { maskDeep, maskSecrets } from '../vars/secrets.js';
 import { gitState } from './git.js';
-import { saveRun, type GitState, type ResultRecord, type RunRecord } from './store.js';
+import { openHistoryWriter, type GitState, type HistoryWriter, type ResultRecord, type RunRecord } from './store.js';
 
 export interface RecordContext {
   /** The history database. */
@@ -82,10 +82,18 @@ function resultRow(p: Pending): ResultRecord {
   };
 }
 
+let recordMs: number | undefined;
+
+/** How long the last recorder's close spent storing the run (FABRIC_TIMINGS, bench/history.mjs). */
+export function lastRecordMs(): number | undefined {
+  return recordMs;
+}
+
 export class HistoryRecorder implements Reporter {
   private readonly startedAt = new Date();
   private readonly t0 = performance.now();
   private readonly git: Promise<GitState | null>;
+  private readonly writer: Promise<HistoryWriter | Error>;
   private readonly pending: Pending[] = [];
   private readonly taskSeqOf = new Map<TaskInfo, number>();
   private play = '';
@@ -101,6 +109,8 @@ export class HistoryRecorder implements Reporter {
     // The playbooks' repository; an ad-hoc command's is the directory it was run from.
     const dir = ctx.playbooks.length ? dirname(resolve(ctx.playbooks[0]!)) : process.cwd();
     this.git = gitState(dir).catch(() => null);
+    // Loading the library and opening the file overlap the run (its connections, its round trips).
+    this.writer = openHistoryWriter(ctx.file).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   }
 
   onEvent(e: RunEvent): void {
@@ -127,11 +137,17 @@ export class HistoryRecorder implements Reporter {
 
   async close(): Promise<void> {
     await this.inner.close();
+    const t = performance.now();
+    const writer = await this.writer;
     try {
-      saveRun(this.ctx.file, await this.record());
+      if (writer instanceof Error) throw writer;
+      writer.save(await this.record());
     } catch (e) {
       process.stderr.write(`warning: run history: this run was not recorded in ${this.ctx.file}: ${(e as Error).message}\n`);
+    } finally {
+      if (!(writer instanceof Error)) writer.close();
     }
+    recordMs = performance.now() - t;
   }
 
   /** Masked at the end of the run, when every secret the run met is known. */

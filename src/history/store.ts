@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FileDiff } from '../modules/types.js';
 import type { HostStats, HostStatus } from '../run/events.js';
-import { openSqlite, type Database } from './sqlite.js';
+import { loadSqlite, openSqlite, type Database } from './sqlite.js';
 
 export interface RunRecord {
   startedAt: string;
@@ -68,7 +68,7 @@ export interface RunFilter {
 }
 
 /** How long a write waits for another run's transaction before giving up (and warning). */
-export const BUSY_TIMEOUT_MS = Number(process.env.FABRIC_HISTORY_BUSY_MS) > 0 ? Number(process.env.FABRIC_HISTORY_BUSY_MS) : 5000;
+export const BUSY_TIMEOUT_MS = Number(process.env.FABRIC_HISTORY_BUSY_MS) > 0 ? Math.floor(Number(process.env.FABRIC_HISTORY_BUSY_MS)) : 5000;
 
 const SCHEMA_VERSION = 1;
 const SCHEMA = `
@@ -149,54 +149,75 @@ function openForWrite(file: string): Database {
   }
 }
 
-/** Stores one run in one transaction; returns its id. */
-export function saveRun(file: string, run: RunRecord): number {
+export interface HistoryWriter {
+  /** Stores one run in one transaction; returns its id. */
+  save(run: RunRecord): number;
+  close(): void;
+}
+
+/**
+ * Opens (and on first use creates) the history for writing: the library loaded, WAL on, the
+ * schema ready. The recorder calls this as the run starts, so the run's end pays only the write.
+ */
+export async function openHistoryWriter(file: string): Promise<HistoryWriter> {
+  await loadSqlite();
   const db = openForWrite(file);
+  return { save: (run) => insertRun(db, run), close: () => db.close() };
+}
+
+/** Opens, stores one run, closes (tests, and whoever records outside a run). */
+export async function saveRun(file: string, run: RunRecord): Promise<number> {
+  const w = await openHistoryWriter(file);
   try {
-    const insertRun = db.prepare(
-      `INSERT INTO runs (started_at, duration_ms, command, argv, cwd, user, controller, playbooks, check_mode, git_root, git_commit, git_dirty, exit_code, interrupted)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertHost = db.prepare(`INSERT INTO run_hosts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const insertResult = db.prepare(`INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    return db
-      .transaction(() => {
-        const id = Number(
-          insertRun.run(
-            run.startedAt,
-            Math.round(run.durationMs),
-            run.command,
-            JSON.stringify(run.argv),
-            run.cwd,
-            run.user,
-            run.controller,
-            JSON.stringify(run.playbooks),
-            run.check ? 1 : 0,
-            run.git?.root ?? null,
-            run.git?.commit ?? null,
-            run.git ? (run.git.dirty ? 1 : 0) : null,
-            run.exitCode,
-            run.interrupted ? 1 : 0,
-          ).lastInsertRowid,
-        );
-        for (const [host, s] of Object.entries(run.stats)) insertHost.run(id, host, s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored);
-        run.results.forEach((r, seq) =>
-          insertResult.run(
-            id, seq, r.taskSeq, r.play, r.task, r.module, r.file, r.line, r.handler ? 1 : 0, r.host, r.status, r.changed ? 1 : 0, r.ignored ? 1 : 0,
-            Math.round(r.startedMs), Math.round(r.durationMs), r.error, r.diff ? JSON.stringify(r.diff) : null, r.delegatedTo,
-          ),
-        );
-        return id;
-      })
-      .immediate();
+    return w.save(run);
   } finally {
-    db.close();
+    w.close();
   }
 }
 
+function insertRun(db: Database, run: RunRecord): number {
+  const insertRun = db.prepare(
+    `INSERT INTO runs (started_at, duration_ms, command, argv, cwd, user, controller, playbooks, check_mode, git_root, git_commit, git_dirty, exit_code, interrupted)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insertHost = db.prepare(`INSERT INTO run_hosts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertResult = db.prepare(`INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  return db
+    .transaction(() => {
+      const id = Number(
+        insertRun.run(
+          run.startedAt,
+          Math.round(run.durationMs),
+          run.command,
+          JSON.stringify(run.argv),
+          run.cwd,
+          run.user,
+          run.controller,
+          JSON.stringify(run.playbooks),
+          run.check ? 1 : 0,
+          run.git?.root ?? null,
+          run.git?.commit ?? null,
+          run.git ? (run.git.dirty ? 1 : 0) : null,
+          run.exitCode,
+          run.interrupted ? 1 : 0,
+        ).lastInsertRowid,
+      );
+      for (const [host, s] of Object.entries(run.stats)) insertHost.run(id, host, s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored);
+      run.results.forEach((r, seq) =>
+        insertResult.run(
+          id, seq, r.taskSeq, r.play, r.task, r.module, r.file, r.line, r.handler ? 1 : 0, r.host, r.status, r.changed ? 1 : 0, r.ignored ? 1 : 0,
+          Math.round(r.startedMs), Math.round(r.durationMs), r.error, r.diff ? JSON.stringify(r.diff) : null, r.delegatedTo,
+        ),
+      );
+      return id;
+    })
+    .immediate();
+}
+
 /** The database for reading, or undefined when no run was ever recorded there. */
-export function openForRead(file: string): Database | undefined {
+export async function openForRead(file: string): Promise<Database | undefined> {
   if (!existsSync(file)) return undefined;
+  await loadSqlite();
   const db = openSqlite(file, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
   try {
     const version = Number(db.pragma('user_version', { simple: true }));

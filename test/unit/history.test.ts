@@ -94,7 +94,7 @@ describe('the recorder', () => {
     const inner = await recordEvents(file, events(secret, 'changed'), ['play', 'pb.yml', '-e', `pw=${secret}`]);
     expect(inner.seen).toBe(10);
     await recordEvents(file, events(secret, 'failed'));
-    const db = openForRead(file)!;
+    const db = (await openForRead(file))!;
     try {
       const runs = listRuns(db, { limit: 10 });
       expect(runs.map((r) => r.id)).toEqual([2, 1]);
