@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run bench [-- --hosts 5,25,100 --reruns 3 --repeat 1 --tools fabric,ansible --name perf]
 # npm run bench:adhoc [-- --hosts 5 --runs 7 --name adh]
+# npm run bench:history [-- --hosts 5 --runs 15 --name hist]
 # Needs root (the lab), Debian's ansible package (ansible-playbook with ansible.posix) and socat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ if ! command -v ansible-playbook >/dev/null; then
   [ "$(id -u)" -eq 0 ] || { echo "bench: needs root and Debian's ansible (apt-get install -y --no-install-recommends ansible)" >&2; exit 1; }
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ansible >/dev/null
 fi
-# --adhoc first: the ad-hoc bench (bench/adhoc.mjs) instead of the playbook one.
+# --adhoc first: the ad-hoc bench (bench/adhoc.mjs) instead of the playbook one; --history: what recording a run costs.
 if [ "${1:-}" = "--adhoc" ]; then shift; exec node bench/adhoc.mjs "$@"; fi
+if [ "${1:-}" = "--history" ]; then shift; exec node bench/history.mjs "$@"; fi
 exec node bench/bench.mjs "$@"
