@@ -59,7 +59,7 @@ async function main() {
       `difference of medians: ${(median(on) - median(off)).toFixed(1)} ms`,
       `tasks phase (to the end of the run, the history write included): on ${fmt(tasksOn)}; off ${fmt(tasksOff)}`,
       `CPU of the fabric process: on ${fmt(cpuOn)}; off ${fmt(cpuOff)}`,
-      `storing the run (load the library, open, one transaction, close): ${fmt(recordMs)}`,
+      `storing the run at its end (one transaction, close; the library was loaded and the file opened as the run started): ${fmt(recordMs)}`,
     ];
     process.stdout.write(out.join('\n') + '\n');
   } finally {
