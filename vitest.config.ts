@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // FABRIC_HISTORY=off: no test records runs into the repository's .fabric/ (history tests use temp files).
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env: { FABRIC_HISTORY: 'off' } } },
       {
         test: {
           name: 'integration',
@@ -13,7 +14,7 @@ export default defineConfig({
           fileParallelism: false,
           // Runs connect directly and close with the run (holder.test.ts turns the holder on):
           // tests that count processes and connections see only the run's own.
-          env: { FABRIC_SSH_PERSIST: '0' },
+          env: { FABRIC_SSH_PERSIST: '0', FABRIC_HISTORY: 'off' },
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -25,7 +25,8 @@ await build({
   platform: 'node',
   target: 'node20',
   // ssh2 loads native addons when present; ajv only compiles a schema the build did not know;
-  // esbuild only compiles a TypeScript library module.
+  // esbuild only compiles a TypeScript library module. better-sqlite3's JavaScript is bundled (a
+  // chunk the run history loads); its addon is loaded by path at run time (src/history/sqlite.ts).
   external: ['ssh2', 'cpu-features', 'ajv', 'esbuild'],
   // The CommonJS packages bundled in (yaml, commander, handlebars) call require for Node's own modules.
   banner: { js: "import { createRequire as __fabricRequire } from 'node:module'; const require = __fabricRequire(import.meta.url);" },

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 # ansible: the oracle the *-oracle tests compare fabric's expressions and file edits with; Debian's
 # `ansible` (not just ansible-core) because their reports come through ansible.posix's json callback;
 # sudo: what become runs (test/integration/cli-flags.test.ts becomes another user with -b);
-# cron and git: the crontab and git binaries the cron and git modules run on lab hosts (which share them).
-APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible sudo cron git)
+# cron and git: the crontab and git binaries the cron and git modules run on lab hosts (which share them);
+# chromium: headless, it screenshots the run history's HTML report (test/integration/history-html.test.ts).
+APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible sudo cron git chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

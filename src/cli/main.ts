@@ -25,6 +25,7 @@ const REGISTRARS = {
   adhoc: async (p: Command) => (await import('./adhoc.js')).registerAdhocCommands(p),
   vault: async (p: Command) => (await import('./vault.js')).registerVaultCommands(p),
   planapply: async (p: Command) => (await import('./plan.js')).registerPlanCommands(p),
+  runs: async (p: Command) => (await import('./runs.js')).registerRunsCommands(p),
 } as const;
 const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['play', 'play'],
@@ -38,6 +39,7 @@ const OWNER = new Map<string, keyof typeof REGISTRARS>([
   ['vault', 'vault'],
   ['plan', 'planapply'],
   ['apply', 'planapply'],
+  ['runs', 'runs'],
 ]);
 
 export async function main(argv: string[]): Promise<number> {

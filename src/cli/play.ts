@@ -40,6 +40,8 @@ export interface PlayFlags extends VaultPasswordFlags {
   /** Plan first, show it, ask before applying (src/cli/plan.ts). */
   confirm?: boolean;
   yes?: boolean;
+  /** --history FILE, or false for --no-history. */
+  history?: string | boolean;
 }
 
 const DEFAULT_PLAYBOOK = 'playbooks/site.yml';
@@ -110,7 +112,9 @@ export function addExecOptions(cmd: Command, changes = true): Command {
     .option('--become-user <user>', 'the user to become (default root)')
     .option('--become-password-file <file>', 'read the sudo password from this file')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (changed keys are always refused)')
-    .option('-K, --ask-become-pass', 'ask for the sudo password');
+    .option('-K, --ask-become-pass', 'ask for the sudo password')
+    .option('--history <file>', 'record the run in this history database (default .fabric/history.sqlite, or $FABRIC_HISTORY)')
+    .option('--no-history', 'do not record the run in the history');
 }
 
 export function registerPlayCommands(program: Command): void {

@@ -18,6 +18,8 @@ import { startAtTask } from '../plan/start-at.js';
 import type { Reporter, TaskInfo } from '../run/events.js';
 import { taskLabel } from '../report/format.js';
 import type { PlanHooks, RunSummary } from '../run/run-context.js';
+import { historyPath } from '../history/location.js';
+import { HistoryRecorder, lastRecordMs } from '../history/record.js';
 
 export interface Loaded {
   plan: Plan;
@@ -154,6 +156,9 @@ function phaseClock(file: string | undefined) {
         connectMs: t.lastConnect - t.runStart,
         tasksMs: end - t.lastConnect,
         totalMs: end,
+        // Storing the run in the history (included in tasksMs); null with the history off.
+        historyMs: lastRecordMs() ?? null,
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
         maxRssKb: process.resourceUsage().maxRSS,
       };
       writeFileSync(file, JSON.stringify(phases) + '\n');
@@ -185,9 +190,9 @@ export function startHolderEarly(): { forget(): Promise<void> } {
   return { forget: async () => (await held)?.forgetHolderStart() };
 }
 
-export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile' | 'detailedExitcode'>;
+export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile' | 'detailedExitcode' | 'history'>;
 
-/** Runs a plan with the run flags: become password, Ctrl-C handling, the executor. Shared by play and ad-hoc. */
+/** Runs a plan with the run flags: become password, Ctrl-C handling, the executor, the run history. Shared by play and ad-hoc. */
 export async function executePlan(
   plan: Plan,
   loaded: { inventory: Inventory; extraVars: Vars },
@@ -212,6 +217,9 @@ export async function executePlan(
     abort.abort();
   };
   process.on('SIGINT', onSigint);
+  const history = historyPath(flags.history);
+  // Recorded as events pass by: the executor and the renderers know nothing of the history.
+  if (history) reporter = new HistoryRecorder(reporter, { file: history, argv: process.argv.slice(2), playbooks: plan.playbooks, check: !!flags.check });
   try {
     const executor = new Executor({
       inventory: loaded.inventory,

@@ -11,12 +11,12 @@ export interface FabricRun {
   stderr: string;
 }
 
-/** Runs the real CLI (compiled dist/) as a user would; never through a shell. */
+/** Runs the real CLI (compiled dist/) as a user would; never through a shell. No run history unless opts.env sets FABRIC_HISTORY (tests never write into the repository). */
 export function runFabric(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<FabricRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [FABRIC_BIN, ...args], {
       cwd: opts.cwd ?? REPO,
-      env: { ...process.env, FABRIC_REQUIRE_PROXY: '1', ...opts.env },
+      env: { ...process.env, FABRIC_REQUIRE_PROXY: '1', FABRIC_HISTORY: 'off', ...opts.env },
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (opts.input !== undefined) child.stdin!.end(opts.input);
@@ -50,7 +50,7 @@ export function recap(stdout: string): Record<string, Record<string, number>> {
 export function runFabricOnTty(args: string[], answer?: { when: string; type: string }): Promise<FabricRun> {
   const cmd = ['stty cols 120 rows 40;', 'exec', process.execPath, FABRIC_BIN, ...args].map((a, i) => (i < 2 ? a : `'${a}'`)).join(' ');
   return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_REQUIRE_PROXY: '1', TERM: 'xterm-256color' };
+    const env: NodeJS.ProcessEnv = { ...process.env, FABRIC_REQUIRE_PROXY: '1', FABRIC_HISTORY: 'off', TERM: 'xterm-256color' };
     delete env.CI;
     const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
