@@ -113,8 +113,8 @@ describe('BFD: the same profile on both ends of every session', () => {
     expect(speaker).toContain(' neighbor 172.16.1.210 bfd profile fast');
   });
 
-  it('bfd_enabled false: no bfd line at all', () => {
-    const text = readFileSync(join(REPO, 'inventory', 'hosts.yml'), 'utf8').replace(/^( +)fabric_host: /gm, '$1bfd_enabled: false\n$1fabric_host: ');
+  it('bfd_enabled false (or the string "false" that -e bfd_enabled=false gives): no bfd line at all', () => {
+    const text = readFileSync(join(REPO, 'inventory', 'hosts.yml'), 'utf8').replace(/^( +)fabric_host: /gm, '$1bfd_enabled: "false"\n$1fabric_host: ');
     const inv = seedInventory(text);
     expect(renderRoleTemplate('frr_router', 'frr.conf', 'router', inv)).not.toMatch(/bfd/);
     expect(renderRoleTemplate('lab_speaker', 'frr.conf', 'w1', inv)).not.toMatch(/bfd/);

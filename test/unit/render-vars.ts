@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadInventory, loadInventoryText, type Inventory } from '../../src/inventory/index.js';
+import { lazyTemplatedVars } from '../../src/run/lazy-vars.js';
 import { renderText } from '../../src/vars/template.js';
 
 /** Repository root (test/unit/..). */
@@ -21,7 +22,8 @@ export function seedInventory(text?: string): Inventory {
 /** Variables a task on `host` sees for a role: role defaults < inventory, plus groups/hostvars. */
 export function hostVarsFor(inv: Inventory, host: string, role: string): Record<string, unknown> {
   const hostvars = Object.fromEntries(inv.hostNames.map((h) => [h, inv.hostVars(h)]));
-  return { ...roleDefaults(role), ...inv.hostVars(host), inventory_hostname: host, groups: inv.groups(), hostvars };
+  // Templated defaults (frr_bfd: "{{ bfd_enabled | bool }}") render on read, as in a run.
+  return lazyTemplatedVars({ ...roleDefaults(role), ...inv.hostVars(host), inventory_hostname: host, groups: inv.groups(), hostvars }, new Set(['inventory_hostname', 'groups', 'hostvars']));
 }
 
 /** Renders roles/<role>/templates/<name> for `host` with the real renderer. */
