@@ -17,7 +17,7 @@ import { createReporter } from '../report/index.js';
 import type { HostResult, Reporter, RunEvent } from '../run/events.js';
 import { addExecOptions, addTargetOptions, parseExtraVars, type PlayFlags } from './play.js';
 import { connectionDefaults, limitPattern, setUpVault } from './run-flags.js';
-import { executePlan, runNumbers, startHolderEarly } from './run-play.js';
+import { executePlan, loadWithHolder, runNumbers } from './run-play.js';
 
 export interface AdhocFlags extends PlayFlags {
   moduleName?: string;
@@ -74,11 +74,7 @@ async function planAdhoc(pattern: string, module: string, args: unknown, flags: 
 
 async function runAdhoc(pattern: string, module: string, args: unknown, flags: AdhocFlags, reporter: (f: AdhocFlags) => Promise<Reporter>): Promise<number> {
   const numbers = runNumbers(flags);
-  const holder = startHolderEarly();
-  const loaded = await planAdhoc(pattern, module, args, flags).catch(async (e: unknown) => {
-    await holder.forget();
-    throw e;
-  });
+  const loaded = await loadWithHolder(() => planAdhoc(pattern, module, args, flags));
   const summary = await executePlan(loaded.plan, loaded, flags, numbers, await reporter(flags));
   return summary.exitCode;
 }

@@ -16,7 +16,7 @@ import type { PlanHooks } from '../run/run-context.js';
 import { holdsSecret } from '../vars/secrets.js';
 import { addExecOptions, addSelectionOptions, addTargetOptions, resolvePlaybook, type PlayFlags } from './play.js';
 import { addVaultOptions } from './run-flags.js';
-import { executePlan, loadPlan, runNumbers, startHolderEarly, type Loaded, type RunNumbers } from './run-play.js';
+import { executePlan, loadPlan, loadWithHolder, runNumbers, startHolderEarly, type Loaded, type RunNumbers } from './run-play.js';
 
 interface PlanFlags extends PlayFlags {
   out: string;
@@ -114,11 +114,7 @@ export async function applyPlan(plan: PlanFile, loaded: Loaded, flags: PlayFlags
 async function planCommand(playbooks: string[], flags: PlanFlags): Promise<number> {
   const numbers = runNumbers(flags);
   recordInputs();
-  const holder = startHolderEarly();
-  const loaded = await loadPlan(playbooks, flags).catch(async (e: unknown) => {
-    await holder.forget();
-    throw e;
-  });
+  const loaded = await loadWithHolder(() => loadPlan(playbooks, flags));
   const { plan, exitCode } = await makePlan(playbooks, loaded, flags, numbers);
   if (!plan) return exitCode;
   savePlan(flags.out, plan);
@@ -168,11 +164,7 @@ export async function playWithConfirm(playbooks: string[], flags: PlayFlags): Pr
   if (!flags.yes && !process.stdin.isTTY) throw new InputError('--confirm asks on the terminal, and stdin is not one: give --yes to apply without asking, or use fabric plan -o FILE and fabric apply FILE');
   const numbers = runNumbers(flags);
   recordInputs();
-  const holder = startHolderEarly();
-  const loaded = await loadPlan(playbooks, flags).catch(async (e: unknown) => {
-    await holder.forget();
-    throw e;
-  });
+  const loaded = await loadWithHolder(() => loadPlan(playbooks, flags));
   const { plan, exitCode } = await makePlan(playbooks, loaded, flags, numbers);
   if (!plan) return exitCode;
   const shown = flags.json ? process.stderr : process.stdout;

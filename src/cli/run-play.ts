@@ -190,6 +190,15 @@ export function startHolderEarly(): { forget(): Promise<void> } {
   return { forget: async () => (await held)?.forgetHolderStart() };
 }
 
+/** Loads with the holder started early (it boots while this process plans); a failed load lets it go. */
+export async function loadWithHolder<T>(load: () => Promise<T>): Promise<T> {
+  const holder = startHolderEarly();
+  return load().catch(async (e: unknown) => {
+    await holder.forget();
+    throw e;
+  });
+}
+
 export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile' | 'detailedExitcode' | 'history'>;
 
 /** Runs a plan with the run flags: become password, Ctrl-C handling, the executor, the run history. Shared by play and ad-hoc. */
