@@ -140,6 +140,7 @@ export function registerAdhocCommands(program: Command): void {
     .option('--json', 'one JSON document: host -> facts')
     .action(async (pattern: string, flags: AdhocFlags) => {
       const problems = new AdhocReporter({ out: process.stderr, oneLine: true, recap: false, diff: false, verbose: 0 });
-      process.exitCode = await runAdhoc(pattern, 'setup', null, flags, async (f) => new FactsReporter(!!f.json, problems));
+      // Reads only: no run lock, so facts answer while another run works on the hosts.
+      process.exitCode = await runAdhoc(pattern, 'setup', null, { ...flags, lock: false }, async (f) => new FactsReporter(!!f.json, problems));
     });
 }

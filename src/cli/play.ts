@@ -40,6 +40,10 @@ export interface PlayFlags extends VaultPasswordFlags {
   /** Plan first, show it, ask before applying (src/cli/plan.ts). */
   confirm?: boolean;
   yes?: boolean;
+  /** --lock-wait: seconds to wait for another run's lock on a host. */
+  lockWait: string;
+  /** false: --no-lock (take no run lock on the hosts). */
+  lock?: boolean;
   /** --history FILE, or false for --no-history. */
   history?: string | boolean;
 }
@@ -113,6 +117,8 @@ export function addExecOptions(cmd: Command, changes = true): Command {
     .option('--become-password-file <file>', 'read the sudo password from this file')
     .option('--accept-new-host-keys', 'trust and record host keys not yet in known_hosts (changed keys are always refused)')
     .option('-K, --ask-become-pass', 'ask for the sudo password')
+    .option('--lock-wait <seconds>', "how long to wait for another run's lock on a host before stopping that host (README: Run lock)", '5')
+    .option('--no-lock', 'take no run lock on the hosts (check runs never take one)')
     .option('--history <file>', 'record the run in this history database (default .fabric/history.sqlite, or $FABRIC_HISTORY)')
     .option('--no-history', 'do not record the run in the history');
 }

@@ -1,7 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { hostname, userInfo } from 'node:os';
+import { basename, dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import type { RunLock } from '../connection/run-lock.js';
 import { EXIT, InputError } from '../errors.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
 import type { Vars } from '../modules/types.js';
@@ -171,16 +174,19 @@ export interface RunNumbers {
   forks: number;
   timeout: number;
   taskTimeout?: number;
+  lockWait: number;
 }
 
-export function runNumbers(flags: Pick<PlayFlags, 'forks' | 'timeout' | 'taskTimeout'>): RunNumbers {
+export function runNumbers(flags: Pick<PlayFlags, 'forks' | 'timeout' | 'taskTimeout' | 'lockWait'>): RunNumbers {
   const forks = Number(flags.forks);
   const timeout = Number(flags.timeout);
   if (!Number.isInteger(forks) || forks < 1) throw new InputError(`--forks must be a positive integer, not '${flags.forks}'`);
   if (!(timeout > 0)) throw new InputError(`--timeout must be a positive number of seconds, not '${flags.timeout}'`);
   const taskTimeout = flags.taskTimeout === undefined ? undefined : Number(flags.taskTimeout);
   if (taskTimeout !== undefined && !(Number.isInteger(taskTimeout) && taskTimeout > 0)) throw new InputError(`--task-timeout must be a positive whole number of seconds, not '${flags.taskTimeout}'`);
-  return { forks, timeout, taskTimeout };
+  const lockWait = Number(flags.lockWait ?? 5);
+  if (!(lockWait >= 0 && lockWait <= 86_400)) throw new InputError(`--lock-wait must be a number of seconds from 0 to 86400, not '${flags.lockWait}'`);
+  return { forks, timeout, taskTimeout, lockWait };
 }
 
 /** A cold run starts the connection holder now: it boots on the other core while this one plans. */
@@ -199,7 +205,20 @@ export async function loadWithHolder<T>(load: () => Promise<T>): Promise<T> {
   });
 }
 
-export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile' | 'detailedExitcode' | 'history'>;
+export type ExecFlags = Pick<PlayFlags, 'check' | 'diff' | 'verbose' | 'forceHandlers' | 'step' | 'acceptNewHostKeys' | 'askBecomePass' | 'becomePasswordFile' | 'detailedExitcode' | 'history' | 'lock'>;
+
+/** The run lock this run takes on its hosts: none for a check run (it changes nothing) or with --no-lock. */
+function runLock(plan: Plan, flags: ExecFlags, numbers: RunNumbers): RunLock | undefined {
+  if (flags.check || flags.lock === false) return undefined;
+  return {
+    run: randomBytes(6).toString('hex'),
+    controller: hostname(),
+    user: userInfo().username,
+    pid: process.pid,
+    label: ['fabric', process.argv[2] ?? 'play', ...plan.playbooks.map((p) => basename(p))].join(' '),
+    waitSeconds: numbers.lockWait,
+  };
+}
 
 /** Runs a plan with the run flags: become password, Ctrl-C handling, the executor, the run history. Shared by play and ad-hoc. */
 export async function executePlan(
@@ -245,6 +264,7 @@ export async function executePlan(
       confirm: flags.step ? stepper() : undefined,
       connectTimeoutMs: numbers.timeout * 1000,
       acceptNewHostKeys: !!flags.acceptNewHostKeys,
+      lock: runLock(plan, flags, numbers),
       signal: abort.signal,
       interruptGraceMs: grace,
       wrap,

@@ -9,6 +9,7 @@ import {
   type HolderReply,
   type HolderRequest,
 } from './holder-protocol.js';
+import type { RunLock } from './run-lock.js';
 import type { SshTarget } from './ssh-target.js';
 import { UnreachableError, type Connection, type ConnectionStats, type ExecOptions, type ExecResult } from './types.js';
 
@@ -128,14 +129,14 @@ export class HeldConnection implements Connection {
    * Leases target's connection from this user's holder (starting the holder if needed). Undefined
    * when no holder can run here: the caller connects directly. Connection failures are thrown.
    */
-  static async open(target: SshTarget, persistMs: number): Promise<HeldConnection | undefined> {
+  static async open(target: SshTarget, persistMs: number, lock?: RunLock): Promise<HeldConnection | undefined> {
     const path = await holderPath();
     if (!path) return undefined;
     const sock = await connectTo(path).catch(() => undefined);
     if (!sock) return undefined;
     const c = new HeldConnection(target.host, sock);
     try {
-      await c.request({ op: 'open', target, persistMs });
+      await c.request({ op: 'open', target, persistMs, ...(lock ? { lock } : {}) });
     } catch (e) {
       sock.destroy();
       throw e;

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HostLockedError, type RunLock } from './run-lock.js';
 import type { SshTarget } from './ssh-target.js';
 import { HostKeyError, UnreachableError, type ExecOptions, type ExecResult } from './types.js';
 
@@ -13,7 +14,8 @@ import { HostKeyError, UnreachableError, type ExecOptions, type ExecResult } fro
  * its reply carries the same id.
  */
 export type HolderRequest =
-  | { id: number; op: 'open'; target: SshTarget; persistMs: number }
+  /** lock: the run lock to take on the host before the lease is granted (run-lock.ts). */
+  | { id: number; op: 'open'; target: SshTarget; persistMs: number; lock?: RunLock }
   | { id: number; op: 'exec'; script: string; opts?: ExecOptions }
   | { id: number; op: 'upload'; path: string; data: string }
   /** Stop the lease's running commands on the host and drop its connection (an interrupted run). */
@@ -89,5 +91,6 @@ export function toWire(e: unknown): WireError {
 export function fromWire(host: string, e: WireError): Error {
   if (e.name === 'HostKeyError') return new HostKeyError(host, e.message);
   if (e.name === 'UnreachableError') return new UnreachableError(host, e.message);
+  if (e.name === 'HostLockedError') return new HostLockedError(host, e.message);
   return new Error(e.message);
 }

@@ -1,5 +1,6 @@
 import type { Server, Socket } from 'node:net';
 import { readMessages, send, toWire, type HolderReply, type HolderRequest } from './holder-protocol.js';
+import { HostLockedError, type RunLock } from './run-lock.js';
 import { SshConnection } from './ssh.js';
 import { targetKey, type SshTarget } from './ssh-target.js';
 
@@ -20,7 +21,16 @@ async function answers(conn: SshConnection, timeoutMs: number): Promise<boolean>
 
 interface Parked {
   conn: SshConnection;
+  persistMs: number;
   timer: NodeJS.Timeout;
+}
+
+interface Lease {
+  key: string;
+  conn: SshConnection;
+  persistMs: number;
+  /** The run lock was taken for this lease: given back before the connection is parked. */
+  locked: boolean;
 }
 
 /**
@@ -62,7 +72,7 @@ export class ConnectionHolder {
   private serve(sock: Socket): void {
     this.clients++;
     clearTimeout(this.exitTimer);
-    let lease: { key: string; conn: SshConnection; persistMs: number } | undefined;
+    let lease: Lease | undefined;
     let opened = false;
     let dropped = false;
     const reply = (r: HolderReply) => send(sock, r);
@@ -73,9 +83,9 @@ export class ConnectionHolder {
         case 'open':
           if (opened) return fail(m.id, new Error('this socket already holds a connection'));
           opened = true;
-          this.lease(m.target)
+          this.lease(m.target, m.lock)
             .then((conn) => {
-              lease = { key: targetKey(m.target), conn, persistMs: m.persistMs };
+              lease = { key: targetKey(m.target), conn, persistMs: m.persistMs, locked: !!m.lock };
               if (sock.destroyed) return this.giveBack(lease, false);
               reply({ id: m.id, ok: true });
             })
@@ -108,28 +118,68 @@ export class ConnectionHolder {
     });
   }
 
-  /** An idle parked connection for the same target whose host key is still trusted, else a new one. */
-  private async lease(target: SshTarget): Promise<SshConnection> {
+  /**
+   * An idle parked connection for the same target whose host key is still trusted, else a new
+   * one; with lock, holding the run lock (a parked one takes it in the round trip that proves it
+   * answers; a new one before its first command). A host another run holds stays parked.
+   */
+  private async lease(target: SshTarget, lock: RunLock | undefined): Promise<SshConnection> {
     const key = targetKey(target);
     const list = this.parked.get(key) ?? [];
     while (list.length) {
       const p = list.pop()!;
       clearTimeout(p.timer);
       if (!list.length) this.parked.delete(key);
-      if (p.conn.idle && (await p.conn.stillTrusted()) && (await answers(p.conn, target.connectTimeoutMs))) return p.conn;
-      void this.close(p.conn);
+      if (!(p.conn.idle && (await p.conn.stillTrusted()))) {
+        void this.close(p.conn);
+        continue;
+      }
+      if (!lock) {
+        if (await answers(p.conn, target.connectTimeoutMs)) return p.conn;
+        void this.close(p.conn);
+        continue;
+      }
+      try {
+        await p.conn.lock(lock);
+        return p.conn;
+      } catch (e) {
+        if (e instanceof HostLockedError && p.conn.idle) this.park(key, p.conn, p.persistMs);
+        else void this.close(p.conn);
+        if (e instanceof HostLockedError) throw e;
+      }
     }
-    return SshConnection.connect(target);
+    const conn = await SshConnection.connect(target);
+    if (lock) conn.lockLazily(lock);
+    return conn;
   }
 
-  /** Parks a connection its run gave back intact; closes one that is busy, broken or not wanted. */
-  private giveBack(lease: { key: string; conn: SshConnection; persistMs: number }, keep: boolean): void {
+  /** Parks a connection its run gave back intact (its run lock given back first); closes one that is busy, broken or not wanted. */
+  private giveBack(lease: Lease, keep: boolean): void {
     const { key, conn, persistMs } = lease;
     if (!keep || this.shuttingDown || persistMs <= 0 || !conn.idle) {
       void this.close(conn);
       return;
     }
-    const parked: Parked = { conn, timer: setTimeout(() => this.unpark(key, parked, true), persistMs) };
+    if (!lease.locked) return this.park(key, conn, persistMs);
+    this.closing++; // the holder stays while the lock is given back
+    void conn
+      .unlock()
+      .then(
+        () => this.park(key, conn, persistMs),
+        () => void this.close(conn),
+      )
+      .finally(() => {
+        this.closing--;
+        this.exitIfEmpty();
+      });
+  }
+
+  private park(key: string, conn: SshConnection, persistMs: number): void {
+    if (this.shuttingDown || !conn.idle) {
+      void this.close(conn);
+      return;
+    }
+    const parked: Parked = { conn, persistMs, timer: setTimeout(() => this.unpark(key, parked, true), persistMs) };
     const list = this.parked.get(key) ?? [];
     list.push(parked);
     this.parked.set(key, list);

@@ -18,6 +18,17 @@ export interface ShellPipes {
   killGroupFromNextShell?: boolean;
 }
 
+/**
+ * A script every shell of the session runs before its first command (the run lock), pipelined:
+ * the commands sent behind it wait in the shell's input. It answers one line matching `answer`;
+ * `judge` turns the answer into the error that ends the session, or undefined to go on.
+ */
+export interface Prelude {
+  script: string;
+  answer: RegExp;
+  judge: (answer: string) => Error | undefined;
+}
+
 interface Pending {
   marker: string;
   resolve: (r: ExecResult) => void;
@@ -155,6 +166,7 @@ export class ShellSession {
   /** Process group of a shell dropped after a timeout, killed first thing in the next shell. */
   private staleGroup: number | undefined;
   private opening: Promise<ShellPipes> | undefined;
+  private prelude: Prelude | undefined;
 
   constructor(
     private readonly open: () => Promise<ShellPipes>,
@@ -166,6 +178,21 @@ export class ShellSession {
     const run = this.queue.then(() => this.runOne(script, opts));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Runs in every shell opened from now on, before its first command (undefined: none). */
+  setPrelude(p: Prelude | undefined): void {
+    this.prelude = p;
+  }
+
+  /** A shell is running now (a command sent now goes to it without opening one). */
+  get running(): boolean {
+    return !!this.pipes;
+  }
+
+  /** Ended for good: closed, broken, or its prelude refused. */
+  get ended(): boolean {
+    return !!this.dead;
   }
 
   async close(): Promise<void> {
@@ -193,6 +220,7 @@ export class ShellSession {
     this.err = new Capture(OUTPUT_KEEP / 2);
     this.shellPid = undefined;
     this.pidPending = !!pipes.killGroupFromNextShell;
+    let prelude = this.prelude;
     pipes.stdout.setEncoding('utf8');
     pipes.stderr.setEncoding('utf8');
     pipes.stdout.on('data', (d: string) => {
@@ -205,6 +233,14 @@ export class ShellSession {
         this.pidPending = false;
         this.out.restart(m.end);
       }
+      if (prelude) {
+        const m = this.out.match(prelude.answer);
+        if (!m) return; // its answer comes before any command's output
+        const refused = prelude.judge(m.groups[1] ?? '');
+        prelude = undefined;
+        this.out.restart(m.end);
+        if (refused) return this.end(pipes, refused);
+      }
       this.settle();
     });
     pipes.stderr.on('data', (d: string) => {
@@ -216,28 +252,34 @@ export class ShellSession {
     if (this.staleGroup) pipes.stdin.write(`kill -s KILL -- -${this.staleGroup} 2>/dev/null\n`);
     this.staleGroup = undefined;
     if (this.pidPending) pipes.stdin.write(`printf '\\037PID%d\\037\\n' $$\n`);
+    if (prelude) pipes.stdin.write(`${prelude.script}\n`);
     void pipes.closed.then((why) => {
-      if (this.pipes !== pipes) return;
-      this.pipes = undefined;
-      const err = this.onBroken(why);
-      this.dead = err;
-      const cur = this.current;
-      this.current = undefined;
-      if (cur) {
-        clearTimeout(cur.timer);
-        cur.reject(err);
-      }
+      if (this.pipes === pipes) this.end(pipes, this.onBroken(why));
     });
     return pipes;
+  }
+
+  /** The session ends with err: the running command (if any) and every later one fail with it. */
+  private end(pipes: ShellPipes, err: Error): void {
+    this.pipes = undefined;
+    this.dead = err;
+    pipes.kill();
+    const cur = this.current;
+    this.current = undefined;
+    if (cur) {
+      clearTimeout(cur.timer);
+      cur.reject(err);
+    }
   }
 
   private async runOne(script: string, opts: ExecOptions): Promise<ExecResult> {
     const pipes = await this.ensure();
     const marker = `${US}FAB${randomBytes(8).toString('hex')}`;
-    // `( … )` keeps `exit`/`cd`/`set -e` from touching the session; `</dev/null` closes stdin.
-    // An inline probe runs in `{ … }`: the same redirection, without the fork.
+    // `( … )` keeps `exit`/`cd`/`set -e` from touching the session; `</dev/null` closes stdin;
+    // `9>&-`: nothing a command starts keeps the run lock (run-lock.ts) after the session ends.
+    // An inline probe runs in `{ … }`: the same stdin, without the fork.
     const framed =
-      (opts.inline ? `{\n${script}\n} </dev/null\n` : `(\n${script}\n) </dev/null\n`) +
+      (opts.inline ? `{\n${script}\n} </dev/null\n` : `(\n${script}\n) </dev/null 9>&-\n`) +
       `__fab_rc=$?; printf '%s:%d${US}\\n' '${marker}' "$__fab_rc"; printf '%s${US}\\n' '${marker}' >&2\n`;
     return new Promise<ExecResult>((resolve, reject) => {
       const pending: Pending = { marker, resolve, reject };

@@ -4,6 +4,7 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { keyType, knownHostsName, knownKeys, readShared, rememberKey, type KnownKey } from './known-hosts.js';
 import { launchProxy } from './proxy-launcher.js';
 import { shellJoin } from '../quote.js';
+import { breakScript, HostLockedError, LOCK_ANSWER, lockRefusal, lockScript, staleHolder, UNLOCK_SCRIPT, type RunLock } from './run-lock.js';
 import { ShellSession, type ShellPipes } from './shell-session.js';
 import type { SshTarget } from './ssh-target.js';
 import {
@@ -72,7 +73,10 @@ export class SshConnection implements Connection {
   private readonly ssh = new NodeSSH();
   /** The ssh2 client under node-ssh: the long-lived shell's channel is opened on it. */
   private client: Client | undefined;
-  private readonly session: ShellSession;
+  /** Replaced once if a stale run lock had to be broken (its first shell ended on the refusal). */
+  private session: ShellSession;
+  private runLock: RunLock | undefined;
+  private brokeStale = false;
   private sftp: Promise<SFTPWrapper> | undefined;
   private brokenWhy: string | undefined;
   /** Settles when the connection is gone: an SFTP write in flight never calls back then. */
@@ -86,7 +90,11 @@ export class SshConnection implements Connection {
 
   private constructor(private readonly target: SshTarget) {
     this.host = target.host;
-    this.session = new ShellSession(
+    this.session = this.newSession();
+  }
+
+  private newSession(): ShellSession {
+    return new ShellSession(
       () => this.openShell(),
       (why) => new UnreachableError(this.host, this.brokenWhy ?? why),
     );
@@ -195,7 +203,62 @@ export class SshConnection implements Connection {
 
   /** Connected, and no command or upload of a previous user still running: a holder may lend it again. */
   get idle(): boolean {
-    return !!this.client && !this.brokenWhy && this.inFlight === 0 && this.uploading.size === 0;
+    return !!this.client && !this.brokenWhy && !this.session.ended && this.inFlight === 0 && this.uploading.size === 0;
+  }
+
+  /**
+   * Takes the run lock in the shell before its first command, pipelined (no round trip of its
+   * own); when another run holds it, the first command fails with HostLockedError. Every shell
+   * this connection opens later (after a timeout) takes it again.
+   */
+  lockLazily(l: RunLock, before = ''): void {
+    this.runLock = l;
+    this.session.setPrelude({ script: before + lockScript(l, this.host, 'exit'), answer: LOCK_ANSWER, judge: (a) => lockRefusal(this.host, a, l) });
+  }
+
+  /**
+   * A lock a dead run of this controller left (see staleHolder) is broken once per connection:
+   * a new shell kills the stale one's process group, then takes the lock. True: try again.
+   */
+  private breakStale(e: unknown): boolean {
+    const l = this.runLock;
+    const stale = l && !this.brokeStale && e instanceof HostLockedError ? staleHolder(e, l) : undefined;
+    if (!l || !stale) return false;
+    this.brokeStale = true;
+    if (this.session.ended) this.session = this.newSession();
+    this.lockLazily(l, `${breakScript(stale)}\n`);
+    return true;
+  }
+
+  /**
+   * Takes the run lock now, in one round trip that also proves the connection answers (a holder
+   * lending a parked connection). Throws HostLockedError when another run holds it.
+   */
+  async lock(l: RunLock): Promise<void> {
+    if (!this.session.running) {
+      this.lockLazily(l);
+      await this.session.exec(':', { inline: true, timeoutMs: this.lockTimeoutMs(l) });
+      return;
+    }
+    const r = await this.session.exec(lockScript(l, this.host, 'answer'), { inline: true, timeoutMs: this.lockTimeoutMs(l) });
+    const m = LOCK_ANSWER.exec(r.stdout);
+    const refused = m ? lockRefusal(this.host, m[1] ?? '', l) : new HostLockedError(this.host, `run lock: the host gave no answer (rc ${r.rc}) ${r.stderr.slice(0, 200)}`);
+    if (refused && this.breakStale(refused)) {
+      await this.session.exec(`${breakScript(staleHolder(refused, l)!)}`, { inline: true, timeoutMs: this.target.connectTimeoutMs });
+      return this.lock(l);
+    }
+    if (refused) throw refused;
+    this.lockLazily(l);
+  }
+
+  /** Gives the run lock back and keeps the shell (the holder parks the connection). */
+  async unlock(): Promise<void> {
+    this.session.setPrelude(undefined);
+    if (this.session.running) await this.session.exec(UNLOCK_SCRIPT, { inline: true, timeoutMs: this.target.connectTimeoutMs });
+  }
+
+  private lockTimeoutMs(l: RunLock): number {
+    return l.waitSeconds * 1000 + this.target.connectTimeoutMs;
   }
 
   /**
@@ -214,7 +277,13 @@ export class SshConnection implements Connection {
     this.stats.execs++;
     this.inFlight++;
     try {
-      return await this.session.exec(script, opts);
+      try {
+        return await this.session.exec(script, opts);
+      } catch (e) {
+        // The refused shell exited before reading this command: it never ran; run it behind the break.
+        if (!this.breakStale(e)) throw e;
+        return await this.session.exec(script, opts);
+      }
     } finally {
       this.inFlight--;
     }

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalConnection } from '../connection/local.js';
+import type { RunLock } from '../connection/run-lock.js';
 import { defaultKey, type SshTarget } from '../connection/ssh-target.js';
 import { UnreachableError, type Connection } from '../connection/types.js';
 import type { Vars } from '../modules/types.js';
@@ -8,6 +9,8 @@ import type { Vars } from '../modules/types.js';
 export interface PoolOptions {
   connectTimeoutMs: number;
   acceptNewHostKeys: boolean;
+  /** The run lock taken on every SSH host (undefined: none, as for check runs; README: Run lock). */
+  lock?: RunLock;
   /** Wraps every new connection (tests count round trips through it). */
   wrap?: (c: Connection) => Connection;
 }
@@ -105,13 +108,14 @@ export class ConnectionPool {
     };
     if (t.persist > 0) {
       const { HeldConnection } = await import('../connection/held.js');
-      const held = await HeldConnection.open(target, t.persist * 1000);
+      const held = await HeldConnection.open(target, t.persist * 1000, this.opts.lock);
       if (held) return this.wrapped(held);
     }
     // Imported on first use: ssh2 is the heaviest import, and a run that stops at validation
     // (exit 5), lists its plan, uses only local hosts or a connection holder never needs it.
     const { SshConnection } = await import('../connection/ssh.js');
     const c = await SshConnection.connect(target);
+    if (this.opts.lock) c.lockLazily(this.opts.lock);
     return this.wrapped(c);
   }
 
