@@ -4,7 +4,7 @@
 // JSON for bench/load/chart.mjs. Hosts, groups and the service address come from the inventory;
 // the policy is read from the router, not assumed. Needs a converged lab (playbooks/lab.yml).
 // Usage: node bench/load/spread.mjs -i INVENTORY [--name LAB] [--count 12000] [--concurrency 64]
-//          [--timeout-ms 5000] [--deadline-s 180] [--save FILE]
+//          [--timeout-ms 5000] [--deadline-s 120] [--wait-s 60] [--save FILE]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,26 @@ async function exec(host, argv) {
   if (r.code !== 0) throw new Error(`${host}: ${argv.join(' ')}: exit ${r.code}\n${r.stderr}`);
   return r.stdout;
 }
+
+/**
+ * A fresh lab answers before BGP has converged (FRR was just restarted): until the router's
+ * kernel route to the service address has one next hop per node, connections would fail for
+ * that reason, not for the load. Waits up to --wait-s for it; says what it saw if it never comes.
+ */
+async function waitRouted() {
+  const waitMs = Number(flag('wait-s', '60')) * 1000;
+  const t = Date.now();
+  for (;;) {
+    const route = await exec(router, ['ip', '-4', 'route', 'show', `${vip}/32`]);
+    const hops = route.match(/nexthop via/g)?.length ?? (/ via /.test(route) ? 1 : 0);
+    if (hops === nodes.length) return Date.now() - t;
+    if (Date.now() - t > waitMs) throw new Error(`${router} routes ${vip} via ${hops} next hops, not ${nodes.length} (one per node), after ${waitMs / 1000} s: is the lab converged (playbooks/lab.yml)?\n${route}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const waited = await waitRouted();
+if (waited >= 500) process.stderr.write(`spread.mjs: waited ${(waited / 1000).toFixed(1)} s for the router's ${nodes.length} next hops to ${vip}\n`);
 
 // Linux: 0 hashes addresses only (L3), 1 adds the ports (L4); 2 and 3 are inner/custom.
 const KINDS = { 0: 'L3', 1: 'L4', 2: 'L3 inner', 3: 'custom' };
