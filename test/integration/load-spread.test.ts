@@ -93,7 +93,8 @@ describeLab('the seed load test: one client, L3 vs L4 ECMP hashing', () => {
     expect(Object.values(saved.answers).reduce((a, b) => a + b, 0)).toBe(COUNT);
   }, LONG);
 
-  it('the chart is well-formed SVG with one panel per phase, every node and every measured count', async () => {
+  // Draws the two phases the tests above saved.
+  it(`the chart is well-formed SVG with one panel per phase, every node and every measured count`, async () => {
     const svgFile = join(dir, 'chart.svg');
     const r = await run([process.execPath, join(REPO, 'bench', 'load', 'chart.mjs'), join(dir, 'l3.json'), join(dir, 'l4.json'), '--out', svgFile]);
     expect(r.code, r.stderr).toBe(0);
