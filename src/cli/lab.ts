@@ -42,7 +42,7 @@ function common(c: Command): Command {
   return c
     .option('--name <name>', 'lab name (default: fab; with --hosts: bench)')
     .option('--topology <file>', 'topology YAML file')
-    .option('--hosts <n>', 'flat lab of N hosts h1..hN in group bench (up to 100)')
+    .option('--hosts <n>', 'flat lab of N hosts h1..hN in group bench (up to 300)')
     .option('--repo <dir>', 'repository root holding .lab/ and inventory/ (default: current directory)');
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,7 +79,11 @@ function launchChunk(reqs: Request[]): void {
   const script = [...lines, `exec ${fds.map((f) => `${f}>&-`).join(' ')}`, 'wait', `rm -rf -- ${shellJoin([dir])}`].join('\n');
   let child: ChildProcess;
   try {
-    child = spawn(BASH, ['-c', script], { stdio: ['ignore', 'pipe', 'ignore', ...reqs.map(() => 'pipe' as const)] });
+    // From a file: the script grows with the square of the chunk (each line closes every other
+    // slot), past the kernel's 128 KiB limit for one argument at about 140 proxies (E2BIG).
+    const file = join(dir, 'launch.sh');
+    writeFileSync(file, script, { mode: 0o600 });
+    child = spawn(BASH, [file], { stdio: ['ignore', 'pipe', 'ignore', ...reqs.map(() => 'pipe' as const)] });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     for (const r of reqs) r.resolve(failed(e as Error));

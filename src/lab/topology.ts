@@ -35,7 +35,7 @@ export const DEFAULT_LAB = 'fab';
 export const BENCH_LAB = 'bench';
 /** Only inside lab namespaces: never routed from the machine's own namespace. */
 const BENCH_SUBNET = '10.213.0.0/16';
-const MAX_BENCH_HOSTS = 100;
+const MAX_BENCH_HOSTS = 300;
 /** Names ip(8) and the kernel accept for namespaces and interfaces (IFNAMSIZ - 1). */
 const MAX_IFNAME = 15;
 const RESERVED = new Set(['br', 'ctl']);
