@@ -40,6 +40,8 @@ interface Lease {
  */
 export class ConnectionHolder {
   private readonly parked = new Map<string, Parked[]>();
+  /** Leases giving their run lock back before they are parked, by target. */
+  private readonly releasing = new Map<string, Promise<void>>();
   private clients = 0;
   /** Connections being closed: stopping a dead run's commands on the host must finish first. */
   private closing = 0;
@@ -125,6 +127,8 @@ export class ConnectionHolder {
    */
   private async lease(target: SshTarget, lock: RunLock | undefined): Promise<SshConnection> {
     const key = targetKey(target);
+    // The previous run's lease of this host is giving its lock back: wait for it, not a new handshake.
+    await this.releasing.get(key);
     const list = this.parked.get(key) ?? [];
     while (list.length) {
       const p = list.pop()!;
@@ -162,16 +166,18 @@ export class ConnectionHolder {
     }
     if (!lease.locked) return this.park(key, conn, persistMs);
     this.closing++; // the holder stays while the lock is given back
-    void conn
+    const released = conn
       .unlock()
       .then(
         () => this.park(key, conn, persistMs),
         () => void this.close(conn),
       )
       .finally(() => {
+        if (this.releasing.get(key) === released) this.releasing.delete(key);
         this.closing--;
         this.exitIfEmpty();
       });
+    this.releasing.set(key, released);
   }
 
   private park(key: string, conn: SshConnection, persistMs: number): void {
