@@ -6,11 +6,31 @@
  * every chunk waits RTT/2 in each direction, in order; a lost segment (LOSS_PCT of the chunks)
  * waits a retransmission timeout more (200 ms + RTT, Linux's minimum RTO plus a round trip), and
  * everything behind it waits too, as TCP's in-order delivery makes it.
+ *
+ * An optional sixth argument names a control file: while it exists and holds a number, that number
+ * is the loss percentage instead of LOSS_PCT (read every 100 ms), so a loss spike can be started
+ * and ended on connections that are already open (bench/faults.mjs does).
  */
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 
-const [rtt, loss, host, port] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!, Number(process.argv[5])];
+const [rtt, baseLoss, host, port, control] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!, Number(process.argv[5]), process.argv[6]];
+let loss = baseLoss;
+if (control) {
+  const reread = () => {
+    let v = baseLoss;
+    try {
+      const n = Number(readFileSync(control, 'utf8').trim());
+      if (Number.isFinite(n) && n >= 0 && n <= 100) v = n;
+    } catch {
+      // no control file: the configured loss
+    }
+    loss = v;
+  };
+  reread();
+  setInterval(reread, 100).unref();
+}
 const oneWay = rtt / 2;
 const rto = 200 + rtt;
 
