@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 # `ansible` (not just ansible-core) because their reports come through ansible.posix's json callback;
 # sudo: what become runs (test/integration/cli-flags.test.ts becomes another user with -b);
 # cron and git: the crontab and git binaries the cron and git modules run on lab hosts (which share them);
-# chromium: headless, it screenshots the run history's HTML report (test/integration/history-html.test.ts).
-APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible sudo cron git chromium)
+# chromium: headless, it screenshots the run history's HTML report (test/integration/history-html.test.ts);
+# nfs-ganesha, nfs-ganesha-vfs and libnfs-utils: a userspace NFS server and client, since the lab's
+# kernel has no NFS (test/integration/storage-lab.test.ts; README: Storage).
+APT_PACKAGES=(openssh-server openssh-client frr frr-pythontools iproute2 curl socat util-linux ca-certificates ansible sudo cron git chromium nfs-ganesha nfs-ganesha-vfs libnfs-utils)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -87,7 +87,9 @@ export function checkUndefinedVariables(plan: Plan, inv: Inventory, extraVars: V
   if (unknowable) return [];
   const errors: InputError[] = [];
   for (const play of plan.plays) {
-    const hostKeys = play.hosts.map((h) => new Set(Object.keys(inv.hostVars(h))));
+    // A play that matches no host (an empty group: the lab's storage) is checked against what
+    // every host of the inventory has (all's vars), as a host added to its group would have.
+    const hostKeys = (play.hosts.length ? play.hosts : inv.hostNames).map((h) => new Set(Object.keys(inv.hostVars(h))));
     const everyHost = (n: string) => hostKeys.length > 0 && hostKeys.every((k) => k.has(n));
     const anyHost = (n: string) => hostKeys.some((k) => k.has(n));
     const check = (t: PlannedTask) => {
