@@ -282,7 +282,10 @@ export class SshConnection implements Connection {
       } catch (e) {
         // The refused shell exited before reading this command: it never ran; run it behind the break.
         if (!this.breakStale(e)) throw e;
-        return await this.session.exec(script, opts);
+        const r = await this.session.exec(script, opts);
+        // Later shells (after a timeout) take the lock without the break: that pid may be anyone's by then.
+        this.lockLazily(this.runLock!);
+        return r;
       }
     } finally {
       this.inFlight--;
