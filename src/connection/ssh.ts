@@ -217,7 +217,7 @@ export class SshConnection implements Connection {
   }
 
   /**
-   * A lock a dead run of this controller left (see staleHolder) is broken once per connection:
+   * A lock a dead run of this controller left (see staleHolder) is broken once per run's use of the connection:
    * a new shell kills the stale one's process group, then takes the lock. True: try again.
    */
   private breakStale(e: unknown): boolean {
@@ -254,6 +254,7 @@ export class SshConnection implements Connection {
   /** Gives the run lock back and keeps the shell (the holder parks the connection). */
   async unlock(): Promise<void> {
     this.session.setPrelude(undefined);
+    this.brokeStale = false; // once per lease, not once for a connection parked across many runs
     if (this.session.running) await this.session.exec(UNLOCK_SCRIPT, { inline: true, timeoutMs: this.target.connectTimeoutMs });
   }
 
