@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import { delayed } from './delayed-stream.js';
 
 const [rtt, baseLoss, host, port, control] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]!, Number(process.argv[5]), process.argv[6]];
 let loss = baseLoss;
@@ -31,31 +31,7 @@ if (control) {
   reread();
   setInterval(reread, 100).unref();
 }
-const oneWay = rtt / 2;
-const rto = 200 + rtt;
-
-/** Copies from to to, each chunk released oneWay ms after it arrived (later for a lost one), never reordered. */
-function delayed(from: Readable, to: Writable, onEnd: () => void): void {
-  let lastRelease = 0;
-  let pending = 0;
-  let ended = false;
-  const finish = () => ended && pending === 0 && onEnd();
-  from.on('data', (chunk: Buffer) => {
-    const lost = loss > 0 && Math.random() * 100 < loss;
-    const release = Math.max(Date.now() + oneWay + (lost ? rto : 0), lastRelease);
-    lastRelease = release;
-    pending++;
-    setTimeout(() => {
-      to.write(chunk);
-      pending--;
-      finish();
-    }, release - Date.now());
-  });
-  from.on('end', () => {
-    ended = true;
-    finish();
-  });
-}
+const link = { oneWay: rtt / 2, rto: 200 + rtt, loss: () => loss };
 
 const socket = connect({ host, port });
 socket.on('error', (e) => {
@@ -63,6 +39,6 @@ socket.on('error', (e) => {
   process.exit(1);
 });
 socket.on('connect', () => {
-  delayed(process.stdin, socket, () => socket.end());
-  delayed(socket, process.stdout, () => process.exit(0));
+  delayed(process.stdin, socket, link, () => socket.end());
+  delayed(socket, process.stdout, link, () => process.exit(0));
 });
