@@ -3,20 +3,30 @@ import { readMessages, send, toWire, type HolderReply, type HolderRequest } from
 import { HostLockedError, type RunLock } from './run-lock.js';
 import { SshConnection } from './ssh.js';
 import { targetKey, type SshTarget } from './ssh-target.js';
+import { UnreachableError, type ExecOptions, type ExecResult } from './types.js';
 
 /** With nothing parked and no client, the holder exits after this long. */
 const EXIT_WHEN_EMPTY_MS = 1000;
 
 /**
- * One no-fork round trip through the held shell: a connection whose host went away a moment ago
- * (its close not seen yet) is replaced here instead of failing the run's first task.
+ * One no-fork round trip through the held shell (behind the run lock's script when one is due):
+ * false when the host does not answer in time. Throws HostLockedError when another run holds it.
  */
 async function answers(conn: SshConnection, timeoutMs: number): Promise<boolean> {
   try {
     return (await conn.exec(':', { inline: true, timeoutMs })).rc === 0;
-  } catch {
+  } catch (e) {
+    if (e instanceof HostLockedError) throw e;
     return false;
   }
+}
+
+/** Rejects with DEADLINE when p has not settled in ms. */
+const DEADLINE = Symbol('deadline');
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(DEADLINE), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 interface Parked {
@@ -27,10 +37,17 @@ interface Parked {
 
 interface Lease {
   key: string;
+  target: SshTarget;
   conn: SshConnection;
   persistMs: number;
-  /** The run lock was taken for this lease: given back before the connection is parked. */
-  locked: boolean;
+  /** The run lock this lease holds (taken with its first command): given back before the connection is parked. */
+  lock: RunLock | undefined;
+  /**
+   * A parked connection lent without a round trip: its first command also proves it answers. A
+   * read-only probe goes at once and, on a connection that turns out dead, again on a new one;
+   * any other command waits for the proof (it must never run twice).
+   */
+  unproven: boolean;
 }
 
 /**
@@ -86,8 +103,8 @@ export class ConnectionHolder {
           if (opened) return fail(m.id, new Error('this socket already holds a connection'));
           opened = true;
           this.lease(m.target, m.lock)
-            .then((conn) => {
-              lease = { key: targetKey(m.target), conn, persistMs: m.persistMs, locked: !!m.lock };
+            .then(({ conn, unproven }) => {
+              lease = { key: targetKey(m.target), target: m.target, conn, persistMs: m.persistMs, lock: m.lock, unproven };
               if (sock.destroyed) return this.giveBack(lease, false);
               reply({ id: m.id, ok: true });
             })
@@ -95,7 +112,7 @@ export class ConnectionHolder {
           return;
         case 'exec':
           if (!lease) return fail(m.id, new Error('no connection opened on this socket'));
-          lease.conn.exec(m.script, m.opts).then((result) => reply({ id: m.id, ok: true, result }), (e: unknown) => fail(m.id, e));
+          this.exec(lease, m.script, m.opts).then((result) => reply({ id: m.id, ok: true, result }), (e: unknown) => fail(m.id, e));
           return;
         case 'upload':
           if (!lease) return fail(m.id, new Error('no connection opened on this socket'));
@@ -121,11 +138,11 @@ export class ConnectionHolder {
   }
 
   /**
-   * An idle parked connection for the same target whose host key is still trusted, else a new
-   * one; with lock, holding the run lock (a parked one takes it in the round trip that proves it
-   * answers; a new one before its first command). A host another run holds stays parked.
+   * An idle parked connection for the same target whose host key is still trusted, lent at once
+   * (unproven: see Lease), else a new one. With lock, it takes the run lock pipelined ahead of
+   * its first command (a parked one in the shell it runs, a new one before its first command).
    */
-  private async lease(target: SshTarget, lock: RunLock | undefined): Promise<SshConnection> {
+  private async lease(target: SshTarget, lock: RunLock | undefined): Promise<{ conn: SshConnection; unproven: boolean }> {
     const key = targetKey(target);
     // The previous run's lease of this host is giving its lock back: wait for it, not a new handshake.
     await this.releasing.get(key);
@@ -138,23 +155,39 @@ export class ConnectionHolder {
         void this.close(p.conn);
         continue;
       }
-      if (!lock) {
-        if (await answers(p.conn, target.connectTimeoutMs)) return p.conn;
-        void this.close(p.conn);
-        continue;
-      }
-      try {
-        await p.conn.lock(lock);
-        return p.conn;
-      } catch (e) {
-        if (e instanceof HostLockedError && p.conn.idle) this.park(key, p.conn, p.persistMs);
-        else void this.close(p.conn);
-        if (e instanceof HostLockedError) throw e;
-      }
+      if (lock) p.conn.lockPipelined(lock);
+      return { conn: p.conn, unproven: true };
     }
+    return { conn: await this.connect(target, lock), unproven: false };
+  }
+
+  private async connect(target: SshTarget, lock: RunLock | undefined): Promise<SshConnection> {
     const conn = await SshConnection.connect(target);
     if (lock) conn.lockLazily(lock);
     return conn;
+  }
+
+  /** Runs a lease's command; its first one on a lent connection proves the connection (see Lease). */
+  private async exec(lease: Lease, script: string, opts: ExecOptions | undefined): Promise<ExecResult> {
+    if (!lease.unproven) return lease.conn.exec(script, opts);
+    lease.unproven = false;
+    // The host answers within this (the run lock's wait included), or the connection is dead.
+    const answerMs = lease.target.connectTimeoutMs + (lease.lock ? lease.lock.waitSeconds * 1000 : 0);
+    const replace = async () => {
+      void this.close(lease.conn);
+      lease.conn = await this.connect(lease.target, lease.lock);
+    };
+    if (!opts?.inline) {
+      if (!(await answers(lease.conn, answerMs))) await replace();
+      return lease.conn.exec(script, opts);
+    }
+    try {
+      return await within(lease.conn.exec(script, opts), answerMs);
+    } catch (e) {
+      if (e instanceof HostLockedError || !(e === DEADLINE || e instanceof UnreachableError)) throw e;
+      await replace();
+      return lease.conn.exec(script, opts);
+    }
   }
 
   /** Parks a connection its run gave back intact (its run lock given back first); closes one that is busy, broken or not wanted. */
@@ -164,7 +197,7 @@ export class ConnectionHolder {
       void this.close(conn);
       return;
     }
-    if (!lease.locked) return this.park(key, conn, persistMs);
+    if (!lease.lock) return this.park(key, conn, persistMs);
     this.closing++; // the holder stays while the lock is given back
     const released = conn
       .unlock()

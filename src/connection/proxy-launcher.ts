@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,39 @@ interface Request {
 }
 
 let pending: Request[] = [];
+
+const PREFIX = 'fabric-proxy-';
+let swept = false;
+
+/**
+ * Removes the proxy dirs of controllers that are gone. The helper bash removes its dir when its
+ * proxies end, but a controller killed with its process group (SIGKILL) takes the helper along.
+ * Once per process; a dir whose pid is alive (or was reused) is left alone.
+ */
+function sweepOrphans(): void {
+  if (swept) return;
+  swept = true;
+  let names: string[] = [];
+  try {
+    names = readdirSync(tmpdir());
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(/^fabric-proxy-(\d+)-/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * The proxy's stdio as a stream; an exit with a non-zero code destroys it with the proxy's stderr.
@@ -64,8 +97,9 @@ function launchChunk(reqs: Request[]): void {
     reqs[0]!.resolve(spawnOne(reqs[0]!.argv, reqs[0]!.cwd));
     return;
   }
-  // Private dir for each proxy's stderr (shown when it fails).
-  const dir = mkdtempSync(join(tmpdir(), 'fabric-proxy-'));
+  // Private dir for each proxy's stderr (shown when it fails), named for this process.
+  sweepOrphans();
+  const dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   const fds = reqs.map((_, i) => i + 3);
   const closeOthers = (keep: number) => fds.filter((f) => f !== keep).map((f) => `${f}>&-`).join(' ');
   // Each proxy: stdin and stdout on its socketpair end, every other slot closed (else EOF never

@@ -69,11 +69,10 @@ export const LOCK_ANSWER = /\x1fPRE([^\x1f\n]*)\x1f\n/;
 const STEP_SECONDS = 0.2;
 
 /**
- * The script that takes the lock in the session shell. `exit`: when it cannot, the shell exits
- * (so the commands already sent behind it never run); otherwise it only answers. Either way it
- * prints its answer line and unsets what it set.
+ * The script that takes the lock in the session shell. It prints its answer line; when it cannot
+ * take the lock the shell exits, so the commands already sent behind it never run.
  */
-export function lockScript(l: RunLock, host: string, onRefusal: 'exit' | 'answer'): string {
+export function lockScript(l: RunLock, host: string): string {
   const me = `${l.run} ${host}`;
   const steps = Math.ceil(l.waitSeconds / STEP_SECONDS);
   const info = [l.controller, l.user, l.pid, l.label.replace(/[\s\x1f]+/g, ' ')].map(String).join(' ');
@@ -99,11 +98,9 @@ export function lockScript(l: RunLock, host: string, onRefusal: 'exit' | 'answer
     `fi`,
     `case $__fab_r in ok|shared) ;; *) exec 9>&- ;; esac`,
     `printf '\\037PRE%s\\037\\n' "$__fab_r"`,
-    onRefusal === 'exit' ? `case $__fab_r in ok|shared) ;; *) exit 75 ;; esac` : '',
+    `case $__fab_r in ok|shared) ;; *) exit 75 ;; esac`,
     `unset __fab_d __fab_f __fab_r __fab_n __fab_h`,
-  ]
-    .filter(Boolean)
-    .join('\n');
+  ].join('\n');
 }
 
 /** Gives the lock back without ending the shell (a connection holder parks the connection). */

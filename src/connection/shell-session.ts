@@ -167,6 +167,8 @@ export class ShellSession {
   private staleGroup: number | undefined;
   private opening: Promise<ShellPipes> | undefined;
   private prelude: Prelude | undefined;
+  /** The prelude whose answer the running shell owes, looked for before any command's output. */
+  private answerDue: Prelude | undefined;
 
   constructor(
     private readonly open: () => Promise<ShellPipes>,
@@ -183,6 +185,23 @@ export class ShellSession {
   /** Runs in every shell opened from now on, before its first command (undefined: none). */
   setPrelude(p: Prelude | undefined): void {
     this.prelude = p;
+  }
+
+  /**
+   * Runs the prelude in the shell that runs now, pipelined ahead of the next command (a lent
+   * connection taking the run lock without a round trip of its own); refused, the shell ends
+   * and that command fails with the prelude's error. With no shell running, the next shell runs
+   * it anyway.
+   */
+  preludeNow(): void {
+    const p = this.prelude;
+    if (!p) return;
+    this.queue = this.queue.then(() => {
+      const pipes = this.pipes;
+      if (!pipes || this.dead) return;
+      this.answerDue = p;
+      pipes.stdin.write(`${p.script}\n`);
+    });
   }
 
   /** A shell is running now (a command sent now goes to it without opening one). */
@@ -220,7 +239,7 @@ export class ShellSession {
     this.err = new Capture(OUTPUT_KEEP / 2);
     this.shellPid = undefined;
     this.pidPending = !!pipes.killGroupFromNextShell;
-    let prelude = this.prelude;
+    this.answerDue = this.prelude;
     pipes.stdout.setEncoding('utf8');
     pipes.stderr.setEncoding('utf8');
     pipes.stdout.on('data', (d: string) => {
@@ -233,11 +252,12 @@ export class ShellSession {
         this.pidPending = false;
         this.out.restart(m.end);
       }
-      if (prelude) {
-        const m = this.out.match(prelude.answer);
+      const due = this.answerDue;
+      if (due) {
+        const m = this.out.match(due.answer);
         if (!m) return; // its answer comes before any command's output
-        const refused = prelude.judge(m.groups[1] ?? '');
-        prelude = undefined;
+        const refused = due.judge(m.groups[1] ?? '');
+        this.answerDue = undefined;
         this.out.restart(m.end);
         if (refused) return this.end(pipes, refused);
       }
@@ -252,7 +272,7 @@ export class ShellSession {
     if (this.staleGroup) pipes.stdin.write(`kill -s KILL -- -${this.staleGroup} 2>/dev/null\n`);
     this.staleGroup = undefined;
     if (this.pidPending) pipes.stdin.write(`printf '\\037PID%d\\037\\n' $$\n`);
-    if (prelude) pipes.stdin.write(`${prelude.script}\n`);
+    if (this.answerDue) pipes.stdin.write(`${this.answerDue.script}\n`);
     void pipes.closed.then((why) => {
       if (this.pipes === pipes) this.end(pipes, this.onBroken(why));
     });

@@ -213,7 +213,7 @@ export class SshConnection implements Connection {
    */
   lockLazily(l: RunLock, before = ''): void {
     this.runLock = l;
-    this.session.setPrelude({ script: before + lockScript(l, this.host, 'exit'), answer: LOCK_ANSWER, judge: (a) => lockRefusal(this.host, a, l) });
+    this.session.setPrelude({ script: before + lockScript(l, this.host), answer: LOCK_ANSWER, judge: (a) => lockRefusal(this.host, a, l) });
   }
 
   /**
@@ -231,24 +231,13 @@ export class SshConnection implements Connection {
   }
 
   /**
-   * Takes the run lock now, in one round trip that also proves the connection answers (a holder
-   * lending a parked connection). Throws HostLockedError when another run holds it.
+   * A lent connection takes the run lock in the shell it already runs, pipelined ahead of its next
+   * command: no round trip of its own. When another run holds the host, that command fails with
+   * HostLockedError and the shell ends (exec breaks a stale lock of this controller's dead run).
    */
-  async lock(l: RunLock): Promise<void> {
-    if (!this.session.running) {
-      this.lockLazily(l);
-      await this.session.exec(':', { inline: true, timeoutMs: this.lockTimeoutMs(l) });
-      return;
-    }
-    const r = await this.session.exec(lockScript(l, this.host, 'answer'), { inline: true, timeoutMs: this.lockTimeoutMs(l) });
-    const m = LOCK_ANSWER.exec(r.stdout);
-    const refused = m ? lockRefusal(this.host, m[1] ?? '', l) : new HostLockedError(this.host, `run lock: the host gave no answer (rc ${r.rc}) ${r.stderr.slice(0, 200)}`);
-    if (refused && this.breakStale(refused)) {
-      await this.session.exec(`${breakScript(staleHolder(refused, l)!)}`, { inline: true, timeoutMs: this.target.connectTimeoutMs });
-      return this.lock(l);
-    }
-    if (refused) throw refused;
+  lockPipelined(l: RunLock): void {
     this.lockLazily(l);
+    this.session.preludeNow();
   }
 
   /** Gives the run lock back and keeps the shell (the holder parks the connection). */
@@ -256,10 +245,6 @@ export class SshConnection implements Connection {
     this.session.setPrelude(undefined);
     this.brokeStale = false; // once per lease, not once for a connection parked across many runs
     if (this.session.running) await this.session.exec(UNLOCK_SCRIPT, { inline: true, timeoutMs: this.target.connectTimeoutMs });
-  }
-
-  private lockTimeoutMs(l: RunLock): number {
-    return l.waitSeconds * 1000 + this.target.connectTimeoutMs;
   }
 
   /**

@@ -1,11 +1,13 @@
 import { dirname, relative, resolve } from 'node:path';
-import { ErrorList, InputError, InputErrors } from '../errors.js';
+import { ErrorList, InputError, InputErrors, type SourcePos } from '../errors.js';
 import { resolvePattern, type Inventory } from '../inventory/index.js';
 import { schemaErrors } from '../load/schema.js';
 import { readYamlFile, type YamlFile } from '../load/yaml.js';
 import { loadModule, moduleNames } from '../modules/index.js';
 import type { ModuleDef, Vars } from '../modules/types.js';
 import { compileCondition, type Condition } from '../vars/conditions.js';
+import { lazyTemplatedVars } from '../vars/lazy-vars.js';
+import { isTemplated, renderString } from '../vars/template.js';
 import { libraryDirs, loadLibraries, type LibraryModule } from '../library/load.js';
 import { loadRole, roleSearchPath } from './roles.js';
 import { PLAYBOOK_SCHEMA } from './schema.js';
@@ -89,21 +91,37 @@ interface Imported {
   stack: string[];
 }
 
+/**
+ * The hosts a play's `hosts:` names. Like Ansible it may be a template (`hosts: "{{ target }}"`),
+ * rendered with what a play knows before any host: its vars and vars_files, extra vars, `groups`.
+ */
+function playHosts(raw: unknown, vars: Vars, opts: PlanOptions, where: SourcePos): { pattern: string; hosts: string[] } {
+  const written = Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  const scope = lazyTemplatedVars({ ...vars, ...opts.extraVars, groups: opts.inventory.groups() }, new Set(['groups']));
+  const terms = written.flatMap((t) => {
+    const v = isTemplated(t) ? renderString(t, scope, where) : t;
+    return Array.isArray(v) ? v.map(String) : [String(v)];
+  });
+  const pattern = terms.join(':');
+  return { pattern, hosts: resolvePattern(opts.inventory, pattern, where) };
+}
+
 function planPlay(raw: Record<string, unknown>, idx: number, file: YamlFile, opts: PlanOptions, sink: ExpandSink, imported: Imported): PlannedPlay | undefined {
   const path = [idx];
   const pos = file.posAt(path);
   const playbookDir = dirname(resolve(file.path));
-  const pattern = Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : String(raw.hosts);
-  let hosts = sink.errors.guard(() => resolvePattern(opts.inventory, pattern, file.posAt([...path, 'hosts']))) ?? [];
-  if (opts.limit) {
-    const limited = new Set(resolvePattern(opts.inventory, opts.limit));
-    hosts = hosts.filter((h) => limited.has(h));
-  }
   let vars: Vars = { ...imported.vars, ...((raw.vars as Vars | undefined) ?? {}) };
   ((raw.vars_files as string[] | undefined) ?? []).forEach((f, i) => {
     const more = sink.errors.guard(() => readVarsFile(resolve(playbookDir, f), file, [...path, 'vars_files', i]));
     if (more) vars = { ...vars, ...more };
   });
+  const matched = sink.errors.guard(() => playHosts(raw.hosts, vars, opts, file.posAt([...path, 'hosts'])));
+  const pattern = matched?.pattern ?? (Array.isArray(raw.hosts) ? (raw.hosts as string[]).join(':') : String(raw.hosts));
+  let hosts = matched?.hosts ?? [];
+  if (opts.limit) {
+    const limited = new Set(resolvePattern(opts.inventory, opts.limit));
+    hosts = hosts.filter((h) => limited.has(h));
+  }
   const playTags = [...new Set([...imported.tags, ...(raw.tags === undefined ? [] : Array.isArray(raw.tags) ? (raw.tags as string[]) : [String(raw.tags)])])];
   const base: Scope = {
     file,

@@ -1,3 +1,4 @@
+import type { PlannedTask } from '../plan/types.js';
 import type { Facts, Vars } from '../modules/types.js';
 import type { HostStats } from './events.js';
 import type { HostTarget } from './connections.js';
@@ -27,7 +28,8 @@ export interface HostState {
   unreachable: boolean;
   /** meta end_host/end_batch/end_play: out of this play (not failed); the next play has it again. */
   ended: boolean;
-  notified: Set<string>;
+  /** The play's handlers a change notified here (by name or `listen` topic), not yet run. */
+  notified: Set<PlannedTask>;
   stats: HostStats;
   /** The host state modules read (file states, sysctls, guards, ...), cached until a change. */
   hostFacts: HostFacts;

@@ -9,7 +9,7 @@ import { gatherFacts } from './facts.js';
 import { HostFacts, type FactRead } from './host-facts.js';
 import { FailLimits } from './fail-limits.js';
 import { emptyStats, type HostState } from './host-state.js';
-import { lazyTemplatedVars } from './lazy-vars.js';
+import { lazyTemplatedVars } from '../vars/lazy-vars.js';
 
 /** Variables fabric provides: never templates themselves. */
 const MAGIC = new Set(['inventory_hostname', 'groups', 'hostvars', 'play_hosts', 'check_mode', 'ansible_check_mode', 'playbook_dir', 'role_path', 'facts']);

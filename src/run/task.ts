@@ -34,7 +34,7 @@ export async function runTask(rc: RunContext, play: PlannedPlay, t: PlannedTask,
     // connections afterwards ends what still runs on the host.
     const ran = await Promise.race([runOnHost(rc, play, t, h), rc.giveUp.then(() => abandoned(rc, started))]);
     const outcome = rc.opts.plan?.judge ? rc.opts.plan.judge(info, h.name, ran) : ran;
-    record(rc, t, h, outcome);
+    record(rc, play, t, h, outcome);
     outcomes.set(h, outcome);
     // run_once: the result is every host's (Ansible sets the registered variable on all of them).
     if (t.runOnce && t.register) for (const other of hosts.slice(1)) rc.setRuntime(other, t.register, registered(outcome));
@@ -64,7 +64,7 @@ function abandoned(rc: RunContext, started: number): HostResult {
   return { status: 'failed', result: { changed: false, failed: true, msg }, durationMs: Date.now() - started };
 }
 
-function record(rc: RunContext, t: PlannedTask, h: HostState, o: HostResult): void {
+function record(rc: RunContext, play: PlannedPlay, t: PlannedTask, h: HostState, o: HostResult): void {
   const s = h.stats;
   switch (o.status) {
     case 'unreachable':
@@ -98,7 +98,8 @@ function record(rc: RunContext, t: PlannedTask, h: HostState, o: HostResult): vo
     default:
       if (o.result.meta === undefined) s.ok++; // a meta task is not counted, as in Ansible's recap
   }
-  if (o.status === 'changed') t.notify.forEach((n) => h.notified.add(n));
+  // a notification names a handler or a topic: every handler it names is due once
+  if (o.status === 'changed' && t.notify.length) for (const hd of play.handlers) if (hd.listen.some((n) => t.notify.includes(n))) h.notified.add(hd);
   h.prefetchDue = o.status === 'ok' || o.status === 'skipped';
   if (t.register && o.status !== 'unreachable') rc.setRuntime(h, t.register, registered(o));
   if (o.result.facts && o.status !== 'failed') {

@@ -138,3 +138,20 @@ describe('--retry-file and -l @file', () => {
     expect(existsSync(join(pd.dir, 'quiet.retry'))).toBe(false);
   });
 });
+
+describe('hosts: as a template', () => {
+  it('is rendered with -e, play vars and groups before any host is chosen; an undefined one is refused', async () => {
+    const pb = join(pd.dir, 'target.yml');
+    writeFileSync(pb, `- hosts: "{{ target }}"\n  vars: {first: "{{ groups['nodes'][0] }}"}\n  tasks:\n    - ${mark('one')}\n- hosts: "{{ first }}"\n  vars: {first: "{{ groups['nodes'][0] }}"}\n  tasks:\n    - ${mark('two')}\n`);
+    const r = await runFabric(['play', pb, '-i', pd.inv, '-e', 'target=n2']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(log('n1')).toEqual(['two']);
+    expect(log('n2')).toEqual(['one']);
+    pd.reset();
+    const missing = await runFabric(['play', pb, '-i', pd.inv]);
+    expect(missing.code).toBe(5);
+    expect(missing.stderr).toMatch(/target\.yml:1:\d+/);
+    expect(missing.stderr).toContain('target');
+    expect(log('n1')).toEqual([]);
+  });
+});

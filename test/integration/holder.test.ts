@@ -91,6 +91,29 @@ describeLab('connection holder (fabric_ssh_persist)', () => {
     expect(after[other]).toBe(first[other]);
   });
 
+  it('a parked connection whose host stopped answering (close not seen) is replaced when the probe sent at once gets no answer, and the probe runs again', async () => {
+    const first = await sessions();
+    const [victim, other] = hosts as [string, string];
+    // The probe (a stat's read-ahead) goes out on the lent connection at once; a frozen sshd never
+    // answers it, so after -T (plus the run lock's wait) the holder connects anew and sends the probe again (it only reads).
+    const pb = join(dir, 'probe-first.yml');
+    writeFileSync(pb, SESSION_PLAY.replace('  tasks:\n', '  tasks:\n    - stat: {path: /etc/hostname}\n'));
+    const sshd = await sh(victim, `ps -o ppid= -p ${first[victim]}`);
+    await sh(victim, `kill -STOP ${sshd}`);
+    try {
+      const t0 = Date.now();
+      const r = await runFabric(['play', pb, '-i', lab.inventoryPath, '-l', hosts.join(','), '-T', '2'], { env: HELD });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      const after = Object.fromEntries([...r.stdout.matchAll(/ok: \[(\S+)\] => session=\s*(\d+)/g)].map((m) => [m[1], m[2]]));
+      expect(after[victim]).toBeDefined();
+      expect(after[victim]).not.toBe(first[victim]);
+      expect(after[other]).toBe(first[other]);
+    } finally {
+      await sh(victim, `kill -CONT ${sshd}; kill ${sshd} 2>/dev/null || true`);
+    }
+  });
+
   it('Ctrl-C in a held run stops its command on the host and drops that connection', async () => {
     const before = await sessions();
     const host = hosts[0]!;

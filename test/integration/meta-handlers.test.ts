@@ -115,6 +115,31 @@ describe('meta', () => {
   });
 });
 
+describe('handlers listen', () => {
+  it('every handler listening to a topic runs once, the first skipped by its when or not', async () => {
+    const r = await pd.play(`
+- hosts: nodes
+  tasks:
+    - ${mark('change')}
+      notify: restart app
+    - ${mark('again')}
+      notify: [restart app, second]
+  handlers:
+    - name: first
+      listen: restart app
+      when: inventory_hostname == 'n1'
+      ${mark('first')}
+    - name: second
+      listen: restart app
+      ${mark('second')}
+`);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(log('n1')).toEqual(['change', 'again', 'first', 'second']);
+    expect(log('n2')).toEqual(['change', 'again', 'second']);
+    expect(recap(r.stdout).n2).toMatchObject({ ok: 3, changed: 3, skipped: 1 });
+  });
+});
+
 describe('force_handlers', () => {
   const play = (force: string) => `
 - hosts: nodes

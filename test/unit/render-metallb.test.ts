@@ -47,20 +47,33 @@ describe('MetalLB resources rendered from the seed inventory', () => {
         apiVersion: 'metallb.io/v1beta2',
         kind: 'BGPPeer',
         metadata: { name: 'router', namespace: 'metallb-system' },
-        spec: { myASN: 64513, peerASN: 64512, peerAddress: '172.16.1.210', holdTime: '9s', keepaliveTime: '3s', password: '', bfdProfile: 'fast' },
+        // no bgp_password in the seed: an empty secret name is no password to MetalLB
+        spec: { myASN: 64513, peerASN: 64512, peerAddress: '172.16.1.210', holdTime: '9s', keepaliveTime: '3s', passwordSecret: { name: '', namespace: 'metallb-system' }, bfdProfile: 'fast' },
       },
     ]);
   });
 
-  it('carries bgp_password to the BGPPeer (TCP MD5 with the router)', () => {
+  it('keeps bgp_password in a basic-auth Secret the BGPPeer points at, never in the BGPPeer (TCP MD5 with the router)', () => {
     const text = readFileSync(join(REPO, 'inventory', 'hosts.yml'), 'utf8').replace(/^( +)fabric_host: /gm, '$1bgp_password: "md5-S3cret"\n$1fabric_host: ');
-    const peers = metallbResources(seedInventory(text)).filter((d) => d.kind === 'BGPPeer');
-    expect(peers.map((p) => p.spec.password)).toEqual(['md5-S3cret']);
+    const docs = metallbResources(seedInventory(text));
+    expect(docs.filter((d) => d.kind === 'Secret')).toEqual([
+      { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/basic-auth', metadata: { name: 'bgp-router-password', namespace: 'metallb-system' }, stringData: { password: 'md5-S3cret' } },
+    ]);
+    const peers = docs.filter((d) => d.kind === 'BGPPeer');
+    expect(peers.map((p) => p.spec.passwordSecret)).toEqual([{ name: 'bgp-router-password', namespace: 'metallb-system' }]);
+    expect(JSON.stringify(peers)).not.toContain('md5-S3cret');
+  });
+
+  it('applies the Secret only with a password, and never shows it', () => {
+    const tasks = parse(readFileSync(join(REPO, 'roles', 'metallb', 'tasks', 'main.yml'), 'utf8')) as (Task & { when?: string; no_log?: boolean })[];
+    const secret = tasks.find((t) => (t.kubectl_apply?.definition as { kind?: string } | undefined)?.kind === 'Secret')!;
+    expect(secret.no_log).toBe(true);
+    expect(secret.when).toContain('bgp_password | length > 0');
   });
 
   it('advertises the pool (without a BGPAdvertisement nothing is announced)', () => {
     expect(of('BGPAdvertisement')).toMatchObject([{ apiVersion: 'metallb.io/v1beta1', spec: { ipAddressPools: ['lab-pool'] } }]);
-    expect(docs).toHaveLength(4);
+    expect(docs).toHaveLength(5); // pool, BFD profile, Secret, peer, advertisement
   });
 
   it('a BFDProfile with the short timers the router uses (numbers)', () => {

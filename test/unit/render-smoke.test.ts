@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { lazyTemplatedVars } from '../../src/run/lazy-vars.js';
+import { lazyTemplatedVars } from '../../src/vars/lazy-vars.js';
 import { renderDeep, renderString } from '../../src/vars/template.js';
 import { hostVarsFor, REPO, seedInventory } from './render-vars.js';
 

@@ -10,7 +10,7 @@ import type { Inventory } from '../../src/inventory/index.js';
 import { kubectlApplyScript, manifestOf } from '../../src/modules/kubectl_apply.js';
 import { buildPlan } from '../../src/plan/index.js';
 import { forEachTask } from '../../src/plan/walk.js';
-import { lazyTemplatedVars } from '../../src/run/lazy-vars.js';
+import { lazyTemplatedVars } from '../../src/vars/lazy-vars.js';
 import { compileCondition } from '../../src/vars/conditions.js';
 import { renderDeep, renderString, renderText } from '../../src/vars/template.js';
 import { REPO, roleDefaults, seedInventory } from './render-vars.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadInventory, loadInventoryText, type Inventory } from '../../src/inventory/index.js';
-import { lazyTemplatedVars } from '../../src/run/lazy-vars.js';
+import { lazyTemplatedVars } from '../../src/vars/lazy-vars.js';
 import { renderText } from '../../src/vars/template.js';
 
 /** Repository root (test/unit/..). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lazyTemplatedVars } from '../../src/run/lazy-vars.js';
+import { lazyTemplatedVars } from '../../src/vars/lazy-vars.js';
 import { holdsSecret, MASK, maskDeep, maskSecrets, registerSecret } from '../../src/vars/secrets.js';
 import { renderString, renderText } from '../../src/vars/template.js';
 

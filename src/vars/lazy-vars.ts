@@ -1,5 +1,5 @@
 import type { Vars } from '../modules/types.js';
-import { renderDeep } from '../vars/template.js';
+import { renderDeep } from './template.js';
 
 const templatedObjects = new WeakMap<object, boolean>();
 
