@@ -126,6 +126,45 @@ jsep.hooks.add('gobble-token', function (this: Scope, env: { node?: Node }) {
   env.node = { type: 'UnaryExpression', operator: 'not', argument: climb(this, first!, PREC_AND), prefix: true };
 });
 
+/** Where the top-level `:`s of a subscript starting at i are, and its closing `]`; undefined when it has none. */
+function sliceColons(expr: string, i: number): { colons: number[]; end: number } | undefined {
+  const colons: number[] = [];
+  let depth = 0;
+  for (; i < expr.length; i++) {
+    const c = expr[i]!;
+    if (c === '"' || c === "'") {
+      for (i++; i < expr.length && expr[i] !== c; i += expr[i] === '\\' ? 2 : 1);
+    } else if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === '}') depth--;
+    else if (c === ']') {
+      if (depth === 0) return colons.length ? { colons, end: i } : undefined;
+      depth--;
+    } else if (c === ':' && depth === 0) colons.push(i);
+  }
+  return undefined;
+}
+
+// Python's slices in a subscript: `s[:8]`, `items[1:-1]`, `xs[::-1]` (a list literal `[a, b]` is not a subscript).
+jsep.hooks.add('gobble-expression', function (this: Scope, env: { node?: Node }) {
+  let b = this.index - 1;
+  while (b >= 0 && this.expr[b] === ' ') b--;
+  if (this.expr[b] !== '[') return;
+  let before = b - 1;
+  while (before >= 0 && this.expr[before] === ' ') before--;
+  if (before < 0 || !/[\w$)\]'"]/.test(this.expr[before]!)) return; // `[` starts a list, not a subscript
+  const found = sliceColons(this.expr, this.index);
+  if (!found) return;
+  if (found.colons.length > 2) this.throwError('a slice is start:stop:step');
+  const bounds = [this.index, ...found.colons.map((c) => c + 1)];
+  const ends = [...found.colons, found.end];
+  const parts = bounds.map((from, k) => {
+    const text = this.expr.slice(from, ends[k]).trim();
+    return text ? (jsep(text) as Node) : null;
+  });
+  this.index = found.end;
+  env.node = { type: 'SliceExpression', start: parts[0], stop: parts[1], step: parts[2] ?? null };
+});
+
 /** Outside string literals, whitespace runs become one space (so `not  in` and YAML line folds parse). */
 function normalize(src: string): string {
   let out = '';
@@ -212,6 +251,9 @@ function check(root: Node, fail: (msg: string, hint?: string) => never): string[
         visit(n.object as Node);
         if (n.computed) visit(n.property as Node);
         return;
+      case 'SliceExpression':
+        for (const part of [n.start, n.stop, n.step] as Array<Node | null>) if (part) visit(part);
+        return;
       case 'ArrayExpression':
         for (const e of n.elements as Array<Node | null>) {
           if (!e) fail('empty element in list');
@@ -279,6 +321,21 @@ function describe(n: Node): string {
 function need(v: unknown): unknown {
   if (v instanceof Undef) throw new Error(v.message);
   return v;
+}
+
+/** Python's v[start:stop:step] of a list or string (null: the default bound). */
+function pySlice(v: unknown, start: unknown, stop: unknown, step: unknown): unknown {
+  const items = Array.isArray(v) ? v : typeof v === 'string' ? Array.from(v) : undefined;
+  if (!items) throw new Error(`only a list or a string can be sliced, not ${typeName(v)}`);
+  for (const x of [start, stop, step]) if (x !== null && !Number.isInteger(x)) throw new Error(`slice indices must be integers or None, got ${typeName(x)}`);
+  const n = items.length;
+  const by = (step as number | null) ?? 1;
+  if (by === 0) throw new Error('slice step cannot be zero');
+  const clamp = (x: number | null, dflt: number, lo: number, hi: number) => (x === null ? dflt : x < 0 ? Math.max(x + n, lo) : Math.min(x, hi));
+  const [from, to] = by > 0 ? [clamp(start as number | null, 0, 0, n), clamp(stop as number | null, n, 0, n)] : [clamp(start as number | null, n - 1, -1, n - 1), clamp(stop as number | null, -1, -1, n - 1)];
+  const out: unknown[] = [];
+  for (let i = from; by > 0 ? i < to : i > to; i += by) out.push(items[i]);
+  return typeof v === 'string' ? out.join('') : out;
 }
 
 function member(obj: unknown, key: unknown): unknown {
@@ -350,7 +407,12 @@ function evaluateNode(n: Node, vars: Vars): unknown {
     case 'MemberExpression': {
       const obj = evaluateNode(n.object as Node, vars);
       if (obj instanceof Undef) return obj; // name the first missing part: 'a' in a.b.c
-      const key = n.computed ? need(evaluateNode(n.property as Node, vars)) : ((n.property as Node).name as string);
+      const prop = n.property as Node;
+      if (n.computed && prop.type === 'SliceExpression') {
+        const bound = (b: unknown) => (b ? need(evaluateNode(b as Node, vars)) : null);
+        return pySlice(obj, bound(prop.start), bound(prop.stop), bound(prop.step));
+      }
+      const key = n.computed ? need(evaluateNode(prop, vars)) : (prop.name as string);
       const v = member(obj, key);
       return v === undefined ? new Undef(describe(n)) : v;
     }

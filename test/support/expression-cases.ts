@@ -81,6 +81,8 @@ export const ORACLE_CASES: OracleCase[] = [
   ...ok("t | ternary('y', 'n')", "nil | ternary('y', 'n', 'none')", "no | ternary('y', 'n')", "undefined_x | default('dflt')", 'undefined_x | d(3)', "'' | default('e', true)", "'' | default('e')", "nil | default('x')", "undefined_x.y | default('deep')", "users[0].shell | default('/bin/sh')", 'n | mandatory', "1 | type_debug", "'x' | type_debug", "[] | type_debug", "{} | type_debug", "1.5 | type_debug", "true | type_debug"),
   // versions and parsing, as roles use them
   ...ok("ver.split('.') | map('int') | list", "ver.split('.')[0] | int >= 1", "ver is version('1.30', '>=') and ver is version('1.31', '<')", "'10.0.0.1'.split('.')[-1] | int + 1", "ver | regex_search('^\\d+\\.\\d+')", "(grp.k8s | first) ~ '-' ~ (grp.k8s | last)", "grp['k8s'] | map('upper') | list", "grp.k8s | length", "grp.k8s | map('regex_replace', '^', 'node-') | list"),
+  // slices, as Python has them
+  ...ok('s[:5]', 's[6:]', 's[-5:]', 's[::-1]', 's[1:-1:3]', 'l[1:]', 'l[:-1]', 'l[::2]', 'l[::-1]', 'l[5:]', 'l[-9:2]', "l[None:2]", 'users[1:] | map(attribute=\'name\') | list', "ver.split('.')[:2] | join('.')", "grp.k8s[1:]", "[l[:1], s[:1]]", 'l[1:2] | length'),
   // errors in both
-  ...failing('undefined_x | upper', 'undefined_x | mandatory', 's | from_json', '1 / 0', "n + 'x'", 'users[9].name', 'undefined_x.y'),
+  ...failing('l[::0]', "l['a':]", 'undefined_x | upper', 'undefined_x | mandatory', 's | from_json', '1 / 0', "n + 'x'", 'users[9].name', 'undefined_x.y'),
 ];
