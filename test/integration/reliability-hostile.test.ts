@@ -29,7 +29,7 @@ let host: string;
 let dir: string;
 
 async function onHost(...argv: string[]): Promise<string> {
-  const r = await labExecCapture(host, argv, { repoRoot: REPO });
+  const r = await labExecCapture(host, argv, { repoRoot: REPO, name: lab.name });
   expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
   return r.stdout;
 }
@@ -43,7 +43,7 @@ describeLab('hostile values pass through as literal data', () => {
 
   afterAll(async () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
-    if (host) await labExecCapture(host, ['rm', '-rf', D], { repoRoot: REPO });
+    if (host) await labExecCapture(host, ['rm', '-rf', D], { repoRoot: REPO, name: lab.name });
   });
 
   it('copy, lineinfile, template, command argv, sysctl and file keep every byte and run nothing', async () => {

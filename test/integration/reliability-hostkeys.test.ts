@@ -33,7 +33,7 @@ function inventoryWith(knownHosts: string): string {
 }
 
 async function markerOnHost(): Promise<boolean> {
-  const r = await labExecCapture(host, ['test', '-e', marker], { repoRoot: REPO });
+  const r = await labExecCapture(host, ['test', '-e', marker], { repoRoot: REPO, name: lab.name });
   return r.code === 0;
 }
 
@@ -52,7 +52,7 @@ describeLab('host keys', () => {
 
   afterAll(async () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
-    if (host) await labExecCapture(host, ['rm', '-f', marker], { repoRoot: REPO });
+    if (host) await labExecCapture(host, ['rm', '-f', marker], { repoRoot: REPO, name: lab.name });
   });
 
   it('a changed host key is refused, naming the host and "host key", and nothing runs there', async () => {
@@ -99,7 +99,7 @@ describeLab('host keys', () => {
     expect(await markerOnHost()).toBe(true);
     const addr = lab.hosts[1]!.address;
     expect(readFileSync(kh, 'utf8').trim()).toBe(knownHostsLine(addr));
-    await labExecCapture(host, ['rm', '-f', marker], { repoRoot: REPO });
+    await labExecCapture(host, ['rm', '-f', marker], { repoRoot: REPO, name: lab.name });
     const again = await play(inv);
     expect(again.code, explain(again)).toBe(0);
     expect(await markerOnHost()).toBe(true);
