@@ -44,11 +44,24 @@ export function withEnvironment(script: string, env: Record<string, string> | un
   return entries.length ? `${entries.map(([k, v]) => `export ${k}=${quote(v)}`).join('\n')}\n${script}` : script;
 }
 
-/** Wraps a script for sudo; the password (if any) goes on stdin, never on a command line. */
+/**
+ * Wraps a script for sudo. Neither the script nor the password is ever on a command line, where
+ * any user of the host could read them in `ps`: the script is sudo's shell's input (a quoted
+ * here-document, read whole as one `{ … }` group that runs with stdin from /dev/null), and the
+ * password is in sudo's environment, which only root and the login user can read. sudo asks its
+ * askpass helper for it, and that helper is `printenv`: sudo runs it with the prompt as its
+ * argument, and the prompt is the variable's name. sudo's env_reset keeps the variable from the
+ * command.
+ */
 export function becomeScript(script: string, become: Become): string {
-  const sudo = `sudo -H -u ${quote(become.user)} ${become.password ? "-S -p ''" : '-n'} -- /bin/sh -c ${quote(script)}`;
-  return become.password ? `printf '%s\\n' ${quote(become.password)} | ${sudo}` : sudo;
+  let end: string;
+  do end = `__FAB_END_${randomBytes(6).toString('hex')}`;
+  while (script.includes(end));
+  const auth = become.password ? `${BECOME_PW_VAR}=${quote(become.password)} SUDO_ASKPASS=/usr/bin/printenv sudo -A -p ${BECOME_PW_VAR}` : 'sudo -n';
+  return `${auth} -H -u ${quote(become.user)} -- /bin/sh -s <<'${end}'\n{\n${script}\n} </dev/null\n${end}`;
 }
+
+const BECOME_PW_VAR = '__FAB_BECOME_PW';
 
 /** The user facts are read as, for requests: undefined when become changes nothing. */
 export function factsRunAs(become: Become | undefined, loginUser: string): FactRequest['runAs'] {

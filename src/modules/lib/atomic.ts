@@ -39,7 +39,7 @@ const VALIDATION_RC = 97;
  * Content whose printf form (below) is at most this long travels in the write's own script instead
  * of over SFTP: one round trip instead of two, no program to write it, and no SFTP channel to open
  * (the first one of a connection costs about 0.1 s on the lab, as sshd starts sftp-server). The
- * bound keeps the script under Linux's 128 KiB limit on one argument (`sudo sh -c` under become).
+ * bound keeps one command's text, and the host shell's memory for it, small.
  */
 export const INLINE_WRITE_MAX = 96 * 1024;
 
