@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { InputError, InputErrors } from '../errors.js';
 import { parseLinks } from '../lab/links.js';
+import { printInputErrors } from './output.js';
 import { labDown, labExec, labSshArgv, labStatus, labUp, type LabOptions } from '../lab/index.js';
 
 interface LabFlags {
@@ -28,6 +30,10 @@ function labOpts(flags: LabFlags): LabOptions {
 
 /** Prints the error and sets the exit code (5 for bad input, 1 otherwise). */
 function fail(e: unknown): void {
+  if (e instanceof InputError || e instanceof InputErrors) {
+    process.exitCode = printInputErrors(e); // with where and the hint (`use 2-8 lowercase letters ...`)
+    return;
+  }
   const err = e as Error & { exitCode?: number };
   process.stderr.write(`fabric lab: ${err.message}\n`);
   process.exitCode = err.exitCode ?? 1;

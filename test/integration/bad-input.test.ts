@@ -55,3 +55,12 @@ describe('bad input: exit 5 with file:line and a one-line reason, and no host to
     });
   }
 });
+
+describe('bad input on the lab command line: exit 5 with the reason and its hint, and no namespace made', () => {
+  it('a lab name that cannot be one', async () => {
+    const run = await runFabric(['lab', 'up', '--name', 'abcdefghijkl', '--hosts', '1']);
+    expect(run.code, run.stderr).toBe(5);
+    expect(run.stderr).toContain('error: lab name "abcdefghijkl" is invalid (use 2-8 lowercase letters or digits, starting with a letter)');
+    expect(existsSync(join(REPO, '.lab', 'abcdefghijkl'))).toBe(false);
+  });
+});
