@@ -116,7 +116,7 @@ export class ConnectionHolder {
           return;
         case 'upload':
           if (!lease) return fail(m.id, new Error('no connection opened on this socket'));
-          lease.conn.upload(Buffer.from(m.data, 'base64'), m.path).then(() => reply({ id: m.id, ok: true }), (e: unknown) => fail(m.id, e));
+          this.upload(lease, Buffer.from(m.data, 'base64'), m.path).then(() => reply({ id: m.id, ok: true }), (e: unknown) => fail(m.id, e));
           return;
         case 'stop':
           dropped = true;
@@ -188,6 +188,12 @@ export class ConnectionHolder {
       await replace();
       return lease.conn.exec(script, opts);
     }
+  }
+
+  /** An upload as a lease's first request waits until the connection is proven and holds the run lock. */
+  private async upload(lease: Lease, data: Buffer, path: string): Promise<void> {
+    if (lease.unproven) await this.exec(lease, ':', { inline: true });
+    return lease.conn.upload(data, path);
   }
 
   /** Parks a connection its run gave back intact (its run lock given back first); closes one that is busy, broken or not wanted. */

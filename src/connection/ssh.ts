@@ -302,6 +302,8 @@ export class SshConnection implements Connection {
   async upload(content: Buffer, remotePath: string): Promise<void> {
     this.stats.uploads++;
     if (this.brokenWhy) throw new UnreachableError(this.host, this.brokenWhy);
+    // Nothing is written on a host before its run lock is taken (it is taken by the first shell).
+    if (this.runLock && !this.session.running) await this.exec(':', { inline: true });
     const broken = () => new UnreachableError(this.host, this.brokenWhy ?? `connection to ${this.host} closed`);
     this.sftp ??= this.client ? this.ssh.requestSFTP() : Promise.reject(broken());
     const lost = this.lost.then(() => Promise.reject(broken()));
