@@ -83,6 +83,20 @@ describe('command', () => {
     expect(nf).toMatchObject({ failed: true, rc: 127 });
   });
 
+  it("start, end and delta as Ansible writes them; none for a command that did not run", async () => {
+    const r = await runModule(command, { argv: ['sleep', '0.2'] }, conn);
+    const stamp = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/;
+    expect(r.start).toMatch(stamp);
+    expect(r.end).toMatch(stamp);
+    expect(r.end >= r.start).toBe(true);
+    const m = /^(\d+):(\d\d):(\d\d\.\d{6})$/.exec(r.delta as string)!;
+    const seconds = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
+    expect(seconds).toBeGreaterThanOrEqual(0.2);
+    expect(seconds).toBeLessThan(5);
+    const s = await runModule(command, { cmd: 'pwd', creates: '/' }, conn);
+    expect(s).toMatchObject({ changed: false, start: null, end: null, delta: null });
+  });
+
   it('rejects bad args with a did-you-mean', () => {
     expect(argErrors(command, { cmd: 'ls', chdri: '/' })).toEqual([expect.stringContaining("did you mean 'chdir'")]);
     expect(() => command.validate!({ cmd: 'ls', argv: ['ls'] }, {} as never)).toThrow(/either/);

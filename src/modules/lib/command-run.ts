@@ -43,7 +43,8 @@ export async function runGuardedCommand(
   display: string,
   g: CommandGuards,
 ): Promise<ModuleResult> {
-  const skipped = (msg: string): ModuleResult => ({ changed: false, msg, rc: 0, stdout: msg, stderr: '', stdout_lines: [msg], stderr_lines: [], cmd: display });
+  // As Ansible's: a command that did not run has no start, end or delta.
+  const skipped = (msg: string): ModuleResult => ({ changed: false, msg, rc: 0, stdout: msg, stderr: '', stdout_lines: [msg], stderr_lines: [], cmd: display, start: null, end: null, delta: null });
   if (guards.creates === true) return skipped(skipMsg(g, 'creates'));
   if (guards.removes === false) return skipped(skipMsg(g, 'removes'));
   // Guards not read ahead: the script tests them after chdir (a relative guard is relative to it)
@@ -55,7 +56,9 @@ export async function runGuardedCommand(
   ].filter(Boolean);
   const command =
     g.stdin === undefined ? commandText : `printf '%s' ${quote(g.stdin + (g.stdin_add_newline === false ? '' : '\n'))} | ${commandText}`;
+  const started = new Date();
   const r = await ctx.exec([g.chdir ? `cd -- ${quote(g.chdir)} || exit 1` : '', ...tests, command].filter(Boolean).join('\n'));
+  const ended = new Date();
   const hit = r.rc === 0 && /^__fabric_skip_[0-9a-f]{16}(creates|removes)\n?$/.exec(r.stdout);
   if (hit && r.stdout.startsWith(marker)) return skipped(skipMsg(g, hit[1] as 'creates' | 'removes'));
   const stdout = trimEnd(r.stdout);
@@ -68,12 +71,27 @@ export async function runGuardedCommand(
     stdout_lines: stdout === '' ? [] : stdout.split('\n'),
     stderr_lines: stderr === '' ? [] : stderr.split('\n'),
     cmd: display,
+    ...commandTimes(started, ended),
   };
   if (r.rc !== 0) {
     res.failed = true;
     res.msg = r.rc === 127 ? `command not found (rc 127): ${display}` : 'non-zero return code';
   }
   return res;
+}
+
+/**
+ * Ansible's start, end (`2026-12-07 10:12:01.123000`, local time) and delta (`0:00:00.012000`).
+ * Taken at the controller around the command's round trip: delta includes one RTT, and the
+ * clock is the controller's, where Ansible's module reads the host's.
+ */
+export function commandTimes(started: Date, ended: Date): { start: string; end: string; delta: string } {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = (d: Date) => `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}000`;
+  const ms = Math.max(0, ended.getTime() - started.getTime());
+  const s = Math.floor(ms / 1000);
+  const delta = `${Math.floor(s / 3600)}:${p(Math.floor(s / 60) % 60)}:${p(s % 60)}.${p(ms % 1000, 3)}000`;
+  return { start: stamp(started), end: stamp(ended), delta };
 }
 
 export const guardProperties = {
