@@ -427,7 +427,10 @@ export async function runFaults({ cycle = false, runs = 300, seed = Date.now() %
     // Our holder only (its socket is in our runtime dir).
     for (const pr of processes()) if (pr.cmdline.includes('holder-main.js') && pr.cmdline.includes(runtime)) process.kill(pr.pid, 'SIGKILL');
     keeper.kill('SIGKILL');
-    const left = existsSync(ctlTmp) ? readdirSync(ctlTmp) : [];
+    // The holder's proxy helpers remove their dirs once their proxies see EOF: give them a moment.
+    const listTmp = () => (existsSync(ctlTmp) ? readdirSync(ctlTmp) : []);
+    for (let i = 0; i < 50 && listTmp().length; i++) await new Promise((r) => setTimeout(r, 100));
+    const left = listTmp();
     counts.controllerTempLeft = left;
     if (!keepLab) await labDown(opts);
     rmSync(work, { recursive: true, force: true });
